@@ -1,0 +1,342 @@
+// Package config loads Passport's configuration from a TOML file and PASSPORT_* environment
+// variables, and validates it. It knows nothing of the rest of Passport.
+package config
+
+import (
+	"crypto/hkdf"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is the whole configuration. Every key is documented in config/passport.example.toml;
+// each can be overridden by the environment variable PASSPORT_<SECTION>_<KEY> (upper case).
+type Config struct {
+	Issuer      string    `toml:"issuer"`
+	Listen      string    `toml:"listen"`
+	DatabaseURL string    `toml:"database_url"`
+	SecretKey   string    `toml:"secret_key"`
+	Database    Database  `toml:"database"`
+	HTTP        HTTP      `toml:"http"`
+	Log         Log       `toml:"log"`
+	Session     Session   `toml:"session"`
+	Tokens      Tokens    `toml:"tokens"`
+	Password    Password  `toml:"password"`
+	RateLimit   RateLimit `toml:"rate_limit"`
+	Dev         Dev       `toml:"dev"`
+}
+
+// Database tunes the connection pool.
+type Database struct {
+	MaxConns int `toml:"max_conns"`
+}
+
+// HTTP tunes the listener.
+type HTTP struct {
+	TrustedProxies    []string `toml:"trusted_proxies"`
+	ReadHeaderTimeout Duration `toml:"read_header_timeout"`
+	ShutdownTimeout   Duration `toml:"shutdown_timeout"`
+}
+
+// Log chooses the log level and format.
+type Log struct {
+	Level  string `toml:"level"`
+	Format string `toml:"format"`
+}
+
+// Session sets how long a browser stays signed in.
+type Session struct {
+	Lifetime Duration `toml:"lifetime"`
+}
+
+// Tokens sets the lifetimes of protocol artefacts.
+type Tokens struct {
+	AuthRequestLifetime  Duration `toml:"auth_request_lifetime"`
+	CodeLifetime         Duration `toml:"code_lifetime"`
+	AccessTokenLifetime  Duration `toml:"access_token_lifetime"`
+	IDTokenLifetime      Duration `toml:"id_token_lifetime"`
+	RefreshTokenLifetime Duration `toml:"refresh_token_lifetime"`
+}
+
+// Password sets the argon2id cost.
+type Password struct {
+	Argon2MemoryKiB   int `toml:"argon2_memory_kib"`
+	Argon2Iterations  int `toml:"argon2_iterations"`
+	Argon2Parallelism int `toml:"argon2_parallelism"`
+}
+
+// RateLimit bounds sign-in attempts.
+type RateLimit struct {
+	Window           Duration `toml:"window"`
+	SigninPerAccount int      `toml:"signin_per_account"`
+	SigninPerIP      int      `toml:"signin_per_ip"`
+}
+
+// Dev holds settings for development only.
+type Dev struct {
+	// AssetsDir, when set, serves templates and static files from this folder (the
+	// repository root), re-reading them on every request.
+	AssetsDir string `toml:"assets_dir"`
+}
+
+// Duration is a time.Duration written as "15m", "1h30m".
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (use e.g. 90s, 15m, 12h)", string(b))
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration back as a string.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// Default returns the configuration used for every key the file and environment leave out.
+func Default() Config {
+	return Config{
+		Issuer:      "http://localhost:8080",
+		Listen:      ":8080",
+		DatabaseURL: "postgres://passport:passport@127.0.0.1:5432/passport?sslmode=disable",
+		Database:    Database{MaxConns: 20},
+		HTTP: HTTP{
+			ReadHeaderTimeout: Duration{10 * time.Second},
+			ShutdownTimeout:   Duration{15 * time.Second},
+		},
+		Log:     Log{Level: "info", Format: "json"},
+		Session: Session{Lifetime: Duration{14 * 24 * time.Hour}},
+		Tokens: Tokens{
+			AuthRequestLifetime:  Duration{15 * time.Minute},
+			CodeLifetime:         Duration{time.Minute},
+			AccessTokenLifetime:  Duration{15 * time.Minute},
+			IDTokenLifetime:      Duration{time.Hour},
+			RefreshTokenLifetime: Duration{30 * 24 * time.Hour},
+		},
+		Password:  Password{Argon2MemoryKiB: 19456, Argon2Iterations: 2, Argon2Parallelism: 1},
+		RateLimit: RateLimit{Window: Duration{15 * time.Minute}, SigninPerAccount: 10, SigninPerIP: 100},
+	}
+}
+
+// Load reads the TOML file (none when path is ""), then applies PASSPORT_* variables from
+// getenv, then validates. Errors name the offending key.
+func Load(path string, getenv func(string) string) (Config, error) {
+	c := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		md, err := toml.Decode(string(data), &c)
+		if err != nil {
+			var perr toml.ParseError
+			if errors.As(err, &perr) {
+				return c, fmt.Errorf("config: %s: %s", path, perr.ErrorWithPosition())
+			}
+			return c, fmt.Errorf("config: %s: %w", path, err)
+		}
+		if und := md.Undecoded(); len(und) > 0 {
+			return c, fmt.Errorf("config: %s: unknown key %q", path, und[0].String())
+		}
+	}
+	if err := applyEnv(&c, getenv); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// EnvName returns the environment variable that overrides a dotted key.
+func EnvName(key string) string {
+	return "PASSPORT_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// applyEnv walks the struct and sets every field whose PASSPORT_* variable is non-empty.
+func applyEnv(c *Config, getenv func(string) string) error {
+	var walk func(v reflect.Value, prefix string) error
+	walk = func(v reflect.Value, prefix string) error {
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f, fv := t.Field(i), v.Field(i)
+			key := prefix + f.Tag.Get("toml")
+			if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(Duration{}) {
+				if err := walk(fv, key+"."); err != nil {
+					return err
+				}
+				continue
+			}
+			name := EnvName(key)
+			raw := getenv(name)
+			if raw == "" {
+				continue
+			}
+			if err := setField(fv, raw); err != nil {
+				return fmt.Errorf("config: %s (%s): %v", name, key, err)
+			}
+		}
+		return nil
+	}
+	return walk(reflect.ValueOf(c).Elem(), "")
+}
+
+func setField(fv reflect.Value, raw string) error {
+	switch p := fv.Addr().Interface().(type) {
+	case *Duration:
+		return p.UnmarshalText([]byte(raw))
+	case *string:
+		*p = raw
+	case *int:
+		n, err := strconv.Atoi(raw)
+		if err != nil {
+			return fmt.Errorf("invalid integer %q", raw)
+		}
+		*p = n
+	case *bool:
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return fmt.Errorf("invalid boolean %q", raw)
+		}
+		*p = b
+	case *[]string:
+		*p = nil
+		for _, s := range strings.Split(raw, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				*p = append(*p, s)
+			}
+		}
+	default:
+		return fmt.Errorf("unsupported type %s", fv.Type())
+	}
+	return nil
+}
+
+// Validate checks every key and returns an error naming the first bad one.
+func (c *Config) Validate() error {
+	bad := func(key, format string, args ...any) error {
+		return fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...))
+	}
+	u, err := url.Parse(c.Issuer)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return bad("issuer", "must be an absolute http(s) URL without query or fragment (got %q)", c.Issuer)
+	}
+	if strings.HasSuffix(c.Issuer, "/") {
+		return bad("issuer", "must not end with a slash (got %q)", c.Issuer)
+	}
+	if u.Path != "" {
+		return bad("issuer", "a path in the issuer is not supported yet (got %q)", c.Issuer)
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return bad("listen", "must be host:port or :port (got %q)", c.Listen)
+	}
+	if d, err := url.Parse(c.DatabaseURL); err != nil || (d.Scheme != "postgres" && d.Scheme != "postgresql") {
+		return bad("database_url", "must be a postgres:// URL")
+	}
+	if _, err := c.Secret(); err != nil {
+		return bad("secret_key", "%v", err)
+	}
+	if c.Database.MaxConns < 2 || c.Database.MaxConns > 1000 {
+		return bad("database.max_conns", "must be between 2 and 1000 (got %d)", c.Database.MaxConns)
+	}
+	for _, cidr := range c.HTTP.TrustedProxies {
+		if _, _, err := net.ParseCIDR(cidr); err != nil {
+			return bad("http.trusted_proxies", "%q is not a CIDR like 10.0.0.0/8", cidr)
+		}
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return bad("log.level", "must be debug, info, warn or error (got %q)", c.Log.Level)
+	}
+	if c.Log.Format != "json" && c.Log.Format != "text" {
+		return bad("log.format", "must be json or text (got %q)", c.Log.Format)
+	}
+	positive := []struct {
+		key string
+		d   Duration
+		min time.Duration
+	}{
+		{"http.read_header_timeout", c.HTTP.ReadHeaderTimeout, time.Second},
+		{"http.shutdown_timeout", c.HTTP.ShutdownTimeout, 0},
+		{"session.lifetime", c.Session.Lifetime, time.Minute},
+		{"tokens.auth_request_lifetime", c.Tokens.AuthRequestLifetime, time.Minute},
+		{"tokens.code_lifetime", c.Tokens.CodeLifetime, 5 * time.Second},
+		{"tokens.access_token_lifetime", c.Tokens.AccessTokenLifetime, 30 * time.Second},
+		{"tokens.id_token_lifetime", c.Tokens.IDTokenLifetime, 30 * time.Second},
+		{"tokens.refresh_token_lifetime", c.Tokens.RefreshTokenLifetime, time.Minute},
+		{"rate_limit.window", c.RateLimit.Window, time.Second},
+	}
+	for _, p := range positive {
+		if p.d.Duration < p.min || p.d.Duration <= 0 {
+			return bad(p.key, "must be at least %s (got %s)", max(p.min, time.Second), p.d.Duration)
+		}
+	}
+	if c.Tokens.CodeLifetime.Duration > 10*time.Minute {
+		return bad("tokens.code_lifetime", "must be at most 10m (RFC 6749 §4.1.2)")
+	}
+	if c.Password.Argon2MemoryKiB < 1024 || c.Password.Argon2MemoryKiB > 4*1024*1024 {
+		return bad("password.argon2_memory_kib", "must be between 1024 and 4194304 (got %d)", c.Password.Argon2MemoryKiB)
+	}
+	if c.Password.Argon2Iterations < 1 || c.Password.Argon2Iterations > 100 {
+		return bad("password.argon2_iterations", "must be between 1 and 100 (got %d)", c.Password.Argon2Iterations)
+	}
+	if c.Password.Argon2Parallelism < 1 || c.Password.Argon2Parallelism > 64 {
+		return bad("password.argon2_parallelism", "must be between 1 and 64 (got %d)", c.Password.Argon2Parallelism)
+	}
+	if c.RateLimit.SigninPerAccount < 1 {
+		return bad("rate_limit.signin_per_account", "must be at least 1 (got %d)", c.RateLimit.SigninPerAccount)
+	}
+	if c.RateLimit.SigninPerIP < 1 {
+		return bad("rate_limit.signin_per_ip", "must be at least 1 (got %d)", c.RateLimit.SigninPerIP)
+	}
+	if c.Dev.AssetsDir != "" {
+		if st, err := os.Stat(c.Dev.AssetsDir); err != nil || !st.IsDir() {
+			return bad("dev.assets_dir", "%q is not a folder", c.Dev.AssetsDir)
+		}
+	}
+	return nil
+}
+
+// Secure reports whether the issuer is https, so cookies must be Secure.
+func (c *Config) Secure() bool { return strings.HasPrefix(c.Issuer, "https://") }
+
+// Secret decodes secret_key: 32 or more random bytes, base64 (standard or URL alphabet).
+func (c *Config) Secret() ([]byte, error) {
+	if c.SecretKey == "" {
+		return nil, errors.New("is required: generate one with `head -c 32 /dev/urandom | base64`")
+	}
+	s := strings.TrimRight(strings.TrimSpace(c.SecretKey), "=")
+	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			if len(b) < 32 {
+				return nil, fmt.Errorf("must decode to at least 32 bytes (got %d)", len(b))
+			}
+			return b, nil
+		}
+	}
+	return nil, errors.New("must be base64")
+}
+
+// Key derives an independent 32-byte key for one purpose from secret_key (HKDF-SHA256), so
+// the signing-key encryption, token encryption and CSRF keys never share material.
+func (c *Config) Key(purpose string) [32]byte {
+	secret, err := c.Secret()
+	if err != nil {
+		panic("config: Key called on an unvalidated config")
+	}
+	b, err := hkdf.Key(sha256.New, secret, nil, "passport:"+purpose, 32)
+	if err != nil {
+		panic(err)
+	}
+	return [32]byte(b)
+}

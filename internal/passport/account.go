@@ -1,0 +1,135 @@
+package passport
+
+import (
+	"net/mail"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Account statuses (SPEC §2).
+const (
+	StatusActive          = "active"
+	StatusBlocked         = "blocked"
+	StatusPendingDeletion = "pending_deletion"
+)
+
+// Verification statuses (SPEC §2).
+const (
+	VerificationNew           = "new"
+	VerificationRequiresCheck = "requires_check"
+	VerificationVerified      = "verified"
+	VerificationIncorrectData = "incorrect_data"
+)
+
+// Registration methods (SPEC §2); external ones are "external:<provider>".
+const (
+	RegisteredSelf        = "self"
+	RegisteredAdmin       = "admin"
+	RegisteredInvite      = "invite"
+	RegisteredCertificate = "certificate"
+)
+
+// Account is one person. ID is the stable OIDC `sub` and is never reused.
+type Account struct {
+	ID                  string
+	Login               string
+	Nickname            string
+	GivenName           string
+	FamilyName          string
+	Birthdate           *time.Time // a date; nil when unknown
+	Email               string
+	EmailVerified       bool
+	Phone               string // E.164
+	PhoneVerified       bool
+	Locale              string
+	Position            string
+	Organization        string
+	Roles               []string
+	RegistrationMethod  string
+	Status              string
+	VerificationStatus  string
+	VerificationComment string
+	PasswordHash        string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	LastVisitAt         *time.Time
+}
+
+// Name is the display name: given and family name, else the nickname, else the login.
+func (a *Account) Name() string {
+	if n := strings.TrimSpace(a.GivenName + " " + a.FamilyName); n != "" {
+		return n
+	}
+	if a.Nickname != "" {
+		return a.Nickname
+	}
+	return a.Login
+}
+
+var folder = cases.Fold()
+
+// FoldLogin returns the form of a login used for uniqueness and look-up: Unicode NFC,
+// then full case folding (SPEC §2), so "Straße" and "STRASSE" are the same login.
+func FoldLogin(login string) string {
+	return folder.String(norm.NFC.String(strings.TrimSpace(login)))
+}
+
+// ValidateLogin checks a login as a person would type it at sign-up or an admin at creation.
+func ValidateLogin(login string) error {
+	login = strings.TrimSpace(login)
+	n := utf8.RuneCountInString(login)
+	switch {
+	case n == 0:
+		return FieldError("login", "Login is required.")
+	case n < 3:
+		return FieldError("login", "Login must be at least 3 characters long.")
+	case n > 64:
+		return FieldError("login", "Login must be at most 64 characters long.")
+	}
+	for _, r := range login {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			return FieldError("login", "Login cannot contain spaces or control characters.")
+		}
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("._-@+", r) {
+			return FieldError("login", "Login may contain letters, digits and . _ - @ + only.")
+		}
+	}
+	return nil
+}
+
+// NormalizeEmail trims an address and lower-cases its domain; it returns an EINVALID error
+// for anything that is not a single plain address.
+func NormalizeEmail(email string) (string, error) {
+	email = strings.TrimSpace(email)
+	if email == "" {
+		return "", FieldError("email", "Email is required.")
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || addr.Name != "" || len(email) > 254 {
+		return "", FieldError("email", "Enter an email address like name@example.com.")
+	}
+	at := strings.LastIndexByte(email, '@')
+	domain := strings.ToLower(email[at+1:])
+	if !strings.Contains(domain, ".") && domain != "localhost" {
+		return "", FieldError("email", "Enter an email address like name@example.com.")
+	}
+	return email[:at+1] + domain, nil
+}
+
+// ValidateName checks a given name, family name or nickname.
+func ValidateName(field, label, value string) error {
+	if utf8.RuneCountInString(value) > 100 {
+		return FieldError(field, "%s must be at most 100 characters long.", label)
+	}
+	for _, r := range value {
+		if unicode.IsControl(r) {
+			return FieldError(field, "%s cannot contain control characters.", label)
+		}
+	}
+	return nil
+}

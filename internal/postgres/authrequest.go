@@ -1,0 +1,109 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/passport-idp/passport/internal/passport"
+)
+
+const authRequestColumns = `id, client_id, redirect_uri, scopes, response_type, response_mode, state,
+	nonce, prompt, max_age, ui_locales, login_hint, acr_values, code_challenge, code_challenge_method,
+	hint_subject, browser_hash, created_at, expires_at, done, coalesce(account_id::text, '') AS subject,
+	coalesce(session_id::text, '') AS session_id, coalesce(auth_time, 'epoch') AS auth_time, amr, acr`
+
+// CreateAuthRequest stores a new auth request. r.ID must be a fresh random UUID.
+func (db *DB) CreateAuthRequest(ctx context.Context, r *passport.AuthRequest) error {
+	_, err := db.pool.Exec(ctx, `
+		INSERT INTO auth_requests (id, client_id, redirect_uri, scopes, response_type, response_mode,
+			state, nonce, prompt, max_age, ui_locales, login_hint, acr_values, code_challenge,
+			code_challenge_method, hint_subject, browser_hash, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+		r.ID, r.ClientID, r.RedirectURI, nz(r.Scopes), r.ResponseType, r.ResponseMode, r.State, r.Nonce,
+		nz(r.Prompt), r.MaxAge, nz(r.UILocales), r.LoginHint, nz(r.ACRValues), r.CodeChallenge,
+		r.CodeChallengeMethod, r.HintSubject, r.BrowserHash, r.CreatedAt, r.ExpiresAt)
+	return err
+}
+
+// AuthRequest returns an unexpired auth request whose code has not been issued yet.
+// Returns ENOTFOUND otherwise.
+func (db *DB) AuthRequest(ctx context.Context, id string) (*passport.AuthRequest, error) {
+	if !isUUID(id) {
+		return nil, passport.Errorf(passport.ENOTFOUND, "This sign-in request has expired or is unknown.")
+	}
+	rows, _ := db.pool.Query(ctx, `SELECT `+authRequestColumns+` FROM auth_requests
+		WHERE id = $1 AND expires_at > $2 AND code_used_at IS NULL`, id, db.now())
+	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.AuthRequest])
+	return r, mapErr(err, "This sign-in request has expired or is unknown.")
+}
+
+// CompleteAuthRequest marks the request done for the account and session, if it is still
+// pending, unexpired and bound to the same browser. Returns ENOTFOUND otherwise.
+func (db *DB) CompleteAuthRequest(ctx context.Context, id string, browserHash []byte, s *passport.Session) error {
+	tag, err := db.pool.Exec(ctx, `
+		UPDATE auth_requests SET done = true, account_id = $3, session_id = $4, auth_time = $5, amr = $6
+		WHERE id = $1 AND browser_hash = $2 AND NOT done AND expires_at > $7`,
+		id, browserHash, s.AccountID, s.ID, s.AuthTime, s.AMR, db.now())
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return passport.Errorf(passport.ENOTFOUND, "This sign-in request has expired or is unknown.")
+	}
+	return nil
+}
+
+// DeleteAuthRequest removes a pending request (after an error was sent to the client).
+func (db *DB) DeleteAuthRequest(ctx context.Context, id string) error {
+	if !isUUID(id) {
+		return nil
+	}
+	_, err := db.pool.Exec(ctx, `DELETE FROM auth_requests WHERE id = $1 AND code_used_at IS NULL`, id)
+	return err
+}
+
+// SaveAuthCode stores the hash of the code issued for a done request. A request gets at
+// most one code: a second call (the callback opened twice) is refused with ECONFLICT.
+func (db *DB) SaveAuthCode(ctx context.Context, id string, codeHash []byte, lifetime time.Duration) error {
+	now := db.now()
+	tag, err := db.pool.Exec(ctx, `
+		UPDATE auth_requests SET code_hash = $2, code_expires_at = $3
+		WHERE id = $1 AND done AND code_hash IS NULL AND expires_at > $4`,
+		id, codeHash, now.Add(lifetime), now)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return passport.Errorf(passport.ECONFLICT, "A code was already issued for this request.")
+	}
+	return nil
+}
+
+// UseAuthCode consumes a code atomically and returns its request. A code can be used once:
+// the second use revokes every token issued from the first (RFC 6749 §4.1.2) and, like an
+// unknown or expired code, returns ENOTFOUND.
+func (db *DB) UseAuthCode(ctx context.Context, codeHash []byte) (*passport.AuthRequest, error) {
+	now := db.now()
+	rows, _ := db.pool.Query(ctx, `
+		UPDATE auth_requests SET code_used_at = $2
+		WHERE code_hash = $1 AND code_used_at IS NULL AND code_expires_at > $2
+		RETURNING `+authRequestColumns, codeHash, now)
+	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.AuthRequest])
+	if err == nil {
+		return r, nil
+	}
+	if err != pgx.ErrNoRows {
+		return nil, err
+	}
+	// Reuse: the code exists and was used. Its id is the family of the tokens it produced.
+	var family string
+	if qerr := db.pool.QueryRow(ctx, `SELECT id FROM auth_requests WHERE code_hash = $1 AND code_used_at IS NOT NULL`,
+		codeHash).Scan(&family); qerr == nil {
+		if err := db.RevokeFamily(ctx, family); err != nil {
+			return nil, err
+		}
+	}
+	return nil, passport.Errorf(passport.ENOTFOUND, "The code is invalid, expired or already used.")
+}

@@ -1,0 +1,56 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/passport-idp/passport/internal/passport"
+)
+
+// CreateClient inserts a client after validating it. Returns EINVALID for a bad client and
+// ECONFLICT when the id is taken.
+func (db *DB) CreateClient(ctx context.Context, c *passport.Client) error {
+	if err := passport.ValidateClient(c); err != nil {
+		return err
+	}
+	err := db.pool.QueryRow(ctx, `
+		INSERT INTO clients (id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
+			grant_types, scopes, access_token_lifetime, id_token_lifetime, refresh_token_lifetime, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		RETURNING created_at`,
+		c.ID, c.Name, c.SecretHash, c.Public, nz(c.RedirectURIs), nz(c.PostLogoutRedirectURIs),
+		nz(c.GrantTypes), nz(c.Scopes), int(c.AccessTokenLifetime/time.Second),
+		int(c.IDTokenLifetime/time.Second), int(c.RefreshTokenLifetime/time.Second), db.now(),
+	).Scan(&c.CreatedAt)
+	if passport.ErrorCode(mapErr(err, "")) == passport.ECONFLICT {
+		return passport.FieldError("id", "A client with this ID already exists.")
+	}
+	return err
+}
+
+// Client returns the client with the given id, disabled or not. Returns ENOTFOUND if there
+// is none.
+func (db *DB) Client(ctx context.Context, id string) (*passport.Client, error) {
+	var c passport.Client
+	var at, it, rt int
+	err := db.pool.QueryRow(ctx, `
+		SELECT id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, grant_types,
+			scopes, access_token_lifetime, id_token_lifetime, refresh_token_lifetime, disabled, created_at
+		FROM clients WHERE id = $1`, id,
+	).Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &c.RedirectURIs, &c.PostLogoutRedirectURIs,
+		&c.GrantTypes, &c.Scopes, &at, &it, &rt, &c.Disabled, &c.CreatedAt)
+	if err != nil {
+		return nil, mapErr(err, "No such client.")
+	}
+	c.AccessTokenLifetime = time.Duration(at) * time.Second
+	c.IDTokenLifetime = time.Duration(it) * time.Second
+	c.RefreshTokenLifetime = time.Duration(rt) * time.Second
+	return &c, nil
+}
+
+// ClientExists reports whether a client with the id exists.
+func (db *DB) ClientExists(ctx context.Context, id string) (bool, error) {
+	var ok bool
+	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM clients WHERE id = $1)`, id).Scan(&ok)
+	return ok, err
+}

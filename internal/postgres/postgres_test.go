@@ -1,0 +1,241 @@
+package postgres_test
+
+import (
+	"context"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/passport-idp/passport/internal/passport"
+	"github.com/passport-idp/passport/internal/pgtest"
+	"github.com/passport-idp/passport/internal/postgres"
+)
+
+var testURL string
+
+func TestMain(m *testing.M) {
+	dsn, cleanup, err := pgtest.NewURL()
+	if err != nil {
+		panic(err)
+	}
+	testURL = dsn
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
+}
+
+func openDB(t *testing.T) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), testURL, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return db
+}
+
+func mustCreateAccount(t *testing.T, db *postgres.DB, login string) *passport.Account {
+	t.Helper()
+	a := &passport.Account{Login: login, Email: login + "@example.com"}
+	if err := db.CreateAccount(context.Background(), a); err != nil {
+		t.Fatalf("create account %s: %v", login, err)
+	}
+	return a
+}
+
+func mustCreateClient(t *testing.T, db *postgres.DB, id string) *passport.Client {
+	t.Helper()
+	c := &passport.Client{ID: id, SecretHash: passport.HashToken("s"), RedirectURIs: []string{"https://app.example/cb"},
+		GrantTypes: []string{passport.GrantAuthorizationCode, passport.GrantRefreshToken}}
+	if err := db.CreateClient(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestMigrateIsIdempotentAndConcurrent(t *testing.T) {
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = postgres.Migrate(ctx, testURL)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ran, err := postgres.Migrate(ctx, testURL)
+	if err != nil || len(ran) != 0 {
+		t.Fatalf("second migrate: ran %v, err %v; want nothing", ran, err)
+	}
+}
+
+func TestAccountLoginIsCaseFolded(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	a := mustCreateAccount(t, db, "Straße")
+	for _, dup := range []string{"STRASSE", "strasse", " straße "} {
+		err := db.CreateAccount(ctx, &passport.Account{Login: dup})
+		if passport.ErrorCode(err) != passport.EINVALID {
+			t.Errorf("create %q: got %v, want the login-taken error", dup, err)
+		}
+	}
+	got, err := db.AccountByLogin(ctx, "STRASSE")
+	if err != nil || got.ID != a.ID {
+		t.Fatalf("AccountByLogin: got %v, %v; want %s", got, err, a.ID)
+	}
+	if _, err := db.Account(ctx, "not-a-uuid"); passport.ErrorCode(err) != passport.ENOTFOUND {
+		t.Errorf("Account(bad id): got %v, want ENOTFOUND", err)
+	}
+}
+
+func TestAuthCodeIsSingleUseAndReuseRevokesTokens(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	a := mustCreateAccount(t, db, "codeuser")
+	c := mustCreateClient(t, db, "code-client")
+	now := time.Now()
+	r := &passport.AuthRequest{ID: "11111111-2222-4333-8444-555555555555", ClientID: c.ID, RedirectURI: c.RedirectURIs[0],
+		Scopes: []string{"openid"}, ResponseType: "code", BrowserHash: []byte("b"), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := db.CreateAuthRequest(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	s := &passport.Session{AccountID: a.ID, AuthTime: now, AMR: []string{"pwd"}, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := db.CreateSession(ctx, passport.HashToken("cookie"), s); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CompleteAuthRequest(ctx, r.ID, []byte("other browser"), s); passport.ErrorCode(err) != passport.ENOTFOUND {
+		t.Fatalf("complete from another browser: got %v, want ENOTFOUND", err)
+	}
+	if err := db.CompleteAuthRequest(ctx, r.ID, []byte("b"), s); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveAuthCode(ctx, r.ID, passport.HashToken("code"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveAuthCode(ctx, r.ID, passport.HashToken("code2"), time.Minute); passport.ErrorCode(err) != passport.ECONFLICT {
+		t.Fatalf("second code: got %v, want ECONFLICT", err)
+	}
+	got, err := db.UseAuthCode(ctx, passport.HashToken("code"))
+	if err != nil || got.Subject != a.ID || !got.Done {
+		t.Fatalf("use code: got %+v, %v", got, err)
+	}
+	at := &passport.AccessToken{FamilyID: r.ID, ClientID: c.ID, AccountID: a.ID, Subject: a.ID, Scopes: got.Scopes,
+		Audience: []string{c.ID}, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := db.CreateAccessToken(ctx, at); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UseAuthCode(ctx, passport.HashToken("code")); passport.ErrorCode(err) != passport.ENOTFOUND {
+		t.Fatalf("reuse: got %v, want ENOTFOUND", err)
+	}
+	if _, err := db.AccessToken(ctx, at.ID); passport.ErrorCode(err) != passport.ENOTFOUND {
+		t.Fatalf("token after code reuse: got %v, want revoked", err)
+	}
+}
+
+func TestRefreshRotationAndReuse(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	a := mustCreateAccount(t, db, "rotator")
+	c := mustCreateClient(t, db, "rot-client")
+	now := time.Now()
+	family := "22222222-2222-4333-8444-555555555555"
+	newPair := func() (*passport.AccessToken, *passport.RefreshToken) {
+		return &passport.AccessToken{FamilyID: family, ClientID: c.ID, AccountID: a.ID, Subject: a.ID, Scopes: []string{"openid"},
+				Audience: []string{c.ID}, CreatedAt: now, ExpiresAt: now.Add(time.Hour)},
+			&passport.RefreshToken{FamilyID: family, ClientID: c.ID, AccountID: a.ID, Scopes: []string{"openid"},
+				Audience: []string{c.ID}, AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	}
+	at1, rt1 := newPair()
+	if err := db.RotateTokens(ctx, at1, rt1, passport.HashToken("r1"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.RefreshToken(ctx, passport.HashToken("r1")); err != nil {
+		t.Fatal(err)
+	}
+	// Two concurrent exchanges of r1: exactly one wins.
+	var wg sync.WaitGroup
+	results := make([]error, 2)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			at, rt := newPair()
+			results[i] = db.RotateTokens(ctx, at, rt, passport.HashToken("r2-"+string(rune('a'+i))), passport.HashToken("r1"))
+		}()
+	}
+	wg.Wait()
+	if (results[0] == nil) == (results[1] == nil) {
+		t.Fatalf("concurrent rotation: got %v and %v; want exactly one success", results[0], results[1])
+	}
+	// The loser was reuse, so the whole family is revoked, the winner's tokens too.
+	for _, h := range []string{"r1", "r2-a", "r2-b"} {
+		if _, err := db.RefreshToken(ctx, passport.HashToken(h)); passport.ErrorCode(err) != passport.ENOTFOUND {
+			t.Errorf("refresh %s after reuse: got %v, want ENOTFOUND", h, err)
+		}
+	}
+	if _, err := db.AccessToken(ctx, at1.ID); passport.ErrorCode(err) != passport.ENOTFOUND {
+		t.Errorf("access token after reuse: got %v, want revoked", err)
+	}
+}
+
+func TestRateLimitWindow(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	db.Now = func() time.Time { return now }
+	for i := 1; i <= 3; i++ {
+		n, _, err := db.Hit(ctx, "k", time.Minute)
+		if err != nil || n != i {
+			t.Fatalf("hit %d: got %d, %v", i, n, err)
+		}
+	}
+	now = now.Add(61 * time.Second)
+	if n, _, _ := db.Hit(ctx, "k", time.Minute); n != 1 {
+		t.Fatalf("after the window: got %d hits, want 1", n)
+	}
+	if err := db.ResetLimit(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := db.Hit(ctx, "k", time.Minute); n != 1 {
+		t.Fatalf("after reset: got %d hits, want 1", n)
+	}
+}
+
+func TestEnsureSigningKeyCreatesOnce(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	made := 0
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := db.EnsureSigningKey(ctx, func() (passport.SigningKey, error) {
+				mu.Lock()
+				made++
+				mu.Unlock()
+				return passport.SigningKey{KID: passport.NewToken()[:16], Alg: "RS256", PrivateEnc: []byte{1}, PublicJWK: []byte(`{"kty":"RSA"}`)}, nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	keys, err := db.SigningKeys(ctx)
+	if err != nil || len(keys) != 1 || made != 1 {
+		t.Fatalf("got %d keys (%v), made %d; want 1 and 1", len(keys), err, made)
+	}
+	if string(keys[0].PublicJWK) != `{"kty": "RSA"}` {
+		t.Errorf("public JWK round trip: got %s", keys[0].PublicJWK)
+	}
+}

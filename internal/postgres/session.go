@@ -1,0 +1,62 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/passport-idp/passport/internal/passport"
+)
+
+const sessionColumns = `id, account_id, auth_time, amr, ip, user_agent, created_at, last_seen_at, expires_at`
+
+// CreateSession stores a new browser session for the cookie whose hash is tokenHash, and
+// records the account's last visit. It fills in the session's ID.
+func (db *DB) CreateSession(ctx context.Context, tokenHash []byte, s *passport.Session) error {
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `
+			INSERT INTO sessions (token_hash, account_id, auth_time, amr, ip, user_agent, created_at, last_seen_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING id`,
+			tokenHash, s.AccountID, s.AuthTime, s.AMR, s.IP, s.UserAgent, s.CreatedAt, s.ExpiresAt,
+		).Scan(&s.ID)
+		if err != nil {
+			return err
+		}
+		s.LastSeenAt = s.CreatedAt
+		_, err = tx.Exec(ctx, `UPDATE accounts SET last_visit_at = $2 WHERE id = $1`, s.AccountID, s.CreatedAt)
+		return err
+	})
+}
+
+// SessionByToken returns the live session for a cookie hash: not ended, not expired, and of
+// an active account. It also moves last_seen_at forward, at most once a minute. Returns
+// ENOTFOUND otherwise.
+func (db *DB) SessionByToken(ctx context.Context, tokenHash []byte) (*passport.Session, error) {
+	now := db.now()
+	rows, _ := db.pool.Query(ctx, `
+		SELECT `+sessionColumns+` FROM sessions s
+		WHERE token_hash = $1 AND ended_at IS NULL AND expires_at > $2
+		  AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = s.account_id AND a.status = 'active')`,
+		tokenHash, now)
+	s, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.Session])
+	if err != nil {
+		return nil, mapErr(err, "No such session.")
+	}
+	if now.Sub(s.LastSeenAt) > time.Minute {
+		if _, err := db.pool.Exec(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1`, s.ID, now); err != nil {
+			return nil, err
+		}
+		s.LastSeenAt = now
+	}
+	return s, nil
+}
+
+// EndSession ends one session. Ending an ended or unknown session is not an error.
+func (db *DB) EndSession(ctx context.Context, id string) error {
+	if !isUUID(id) {
+		return nil
+	}
+	_, err := db.pool.Exec(ctx, `UPDATE sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL`, id, db.now())
+	return err
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/passport-idp/passport/internal/config"
+	"github.com/passport-idp/passport/internal/oidc"
+	"github.com/passport-idp/passport/internal/postgres"
+	"github.com/passport-idp/passport/internal/web"
+)
+
+func (e cliEnv) serve(args []string) error {
+	fs, cfgPath := e.flags("serve", "serve [--config FILE]")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := e.config(*cfgPath)
+	if err != nil {
+		return err
+	}
+	log := newLogger(e.stderr, cfg.Log)
+	slog.SetDefault(log) // zitadel/oidc logs through the default logger
+	return serve(e.ctx, cfg, log, nil)
+}
+
+// serve runs Passport until ctx ends, then shuts down gracefully. When ready is not nil it
+// receives the listening address once requests are accepted.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- string) error {
+	start := time.Now()
+	if ran, err := postgres.Migrate(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	} else if len(ran) > 0 {
+		log.Info("applied migrations", slog.Any("names", ran))
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, cfg.Database.MaxConns)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	handler, err := newHandler(ctx, cfg, db, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout.Duration,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	go cleanupLoop(ctx, db, log)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("issuer", cfg.Issuer),
+		slog.Duration("startup", time.Since(start)))
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout.Duration)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// newHandler wires the OpenID Provider and the web layer over one database.
+func newHandler(ctx context.Context, cfg config.Config, db *postgres.DB, log *slog.Logger) (http.Handler, error) {
+	webKey := cfg.Key("web")
+	provider, err := oidc.New(ctx, db, oidc.Settings{
+		Issuer:               cfg.Issuer,
+		CryptoKey:            cfg.Key("tokens"),
+		SigningKeyKey:        cfg.Key("signing-keys"),
+		AuthRequestLifetime:  cfg.Tokens.AuthRequestLifetime.Duration,
+		CodeLifetime:         cfg.Tokens.CodeLifetime.Duration,
+		AccessTokenLifetime:  cfg.Tokens.AccessTokenLifetime.Duration,
+		IDTokenLifetime:      cfg.Tokens.IDTokenLifetime.Duration,
+		RefreshTokenLifetime: cfg.Tokens.RefreshTokenLifetime.Duration,
+		LoginURL:             func(id string) string { return "/signin?authRequestID=" + id },
+		ConfirmLogoutURL:     web.ConfirmLogoutURL(webKey),
+		LoggedOutURL:         "/signed-out",
+	})
+	if err != nil {
+		return nil, err
+	}
+	return web.New(web.Config{
+		Issuer:          cfg.Issuer,
+		Secure:          cfg.Secure(),
+		Key:             webKey,
+		SessionLifetime: cfg.Session.Lifetime.Duration,
+		Argon2:          argon2Params(cfg),
+		RateWindow:      cfg.RateLimit.Window.Duration,
+		RatePerAccount:  cfg.RateLimit.SigninPerAccount,
+		RatePerIP:       cfg.RateLimit.SigninPerIP,
+		TrustedProxies:  cfg.HTTP.TrustedProxies,
+		AssetsDir:       cfg.Dev.AssetsDir,
+	}, db, provider, log)
+}
+
+// cleanupLoop deletes expired rows every few minutes. Deletes are idempotent, so every
+// replica runs it; the jitter keeps replicas from doing it at the same moment.
+func cleanupLoop(ctx context.Context, db *postgres.DB, log *slog.Logger) {
+	for {
+		wait := 10*time.Minute + time.Duration(rand.Int64N(int64(2*time.Minute)))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		n, err := db.DeleteExpired(ctx, time.Hour)
+		if err != nil && ctx.Err() == nil {
+			log.Warn("cleanup", slog.String("error", err.Error()))
+		} else if n > 0 {
+			log.Debug("cleanup", slog.Int64("deleted", n))
+		}
+	}
+}
+
+// newLogger makes the process logger: JSON or text, at the configured level, with the
+// request id of the context on every line.
+func newLogger(w io.Writer, c config.Log) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
+	if c.Format == "text" {
+		h = slog.NewTextHandler(w, opts)
+	}
+	return slog.New(requestIDHandler{h})
+}

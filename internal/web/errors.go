@@ -1,0 +1,68 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/passport-idp/passport/internal/passport"
+)
+
+// statusOf maps a domain error code to its HTTP status.
+var statusOf = map[string]int{
+	passport.EINVALID:      http.StatusBadRequest,
+	passport.ENOTFOUND:     http.StatusNotFound,
+	passport.ECONFLICT:     http.StatusConflict,
+	passport.EUNAUTHORIZED: http.StatusUnauthorized,
+	passport.EFORBIDDEN:    http.StatusForbidden,
+	passport.ELIMITED:      http.StatusTooManyRequests,
+	passport.EINTERNAL:     http.StatusInternalServerError,
+}
+
+type errorPage struct {
+	Base
+	Heading string
+	Message string
+}
+
+// handleError is the one place errors become responses. Domain errors show their safe
+// message; anything else is logged with the request id and shown as a generic page, never
+// with its text.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, heading, message := http.StatusInternalServerError, "Something went wrong", passport.ErrorMessage(err)
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &he):
+		status = he.Code
+		heading = http.StatusText(he.Code)
+		message = map[int]string{
+			http.StatusNotFound:         "There is no page at this address.",
+			http.StatusMethodNotAllowed: "This address does not accept this kind of request.",
+		}[he.Code]
+		if message == "" {
+			message = "The request could not be processed."
+		}
+	case passport.ErrorCode(err) != passport.EINTERNAL:
+		status = statusOf[passport.ErrorCode(err)]
+		heading = http.StatusText(status)
+	default:
+		s.log.ErrorContext(c.Request().Context(), "internal error", slog.String("error", err.Error()),
+			slog.String("path", c.Request().URL.Path))
+	}
+	if err := s.renderError(c, status, heading, message); err != nil {
+		s.log.ErrorContext(c.Request().Context(), "rendering the error page", slog.String("error", err.Error()))
+		_ = c.String(status, message)
+	}
+}
+
+func (s *Server) renderError(c echo.Context, status int, heading, message string) error {
+	if c.Request().Method == http.MethodHead {
+		return c.NoContent(status)
+	}
+	return s.page(c, status, "error", errorPage{Base: s.base(c, heading), Heading: heading, Message: message})
+}

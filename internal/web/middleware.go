@@ -1,0 +1,212 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/passport-idp/passport/internal/passport"
+)
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
+
+// requestID takes a well-formed X-Request-Id from a proxy or makes one, returns it in the
+// response and puts it in the request context for every log line of the request.
+func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if !requestIDPattern.MatchString(id) {
+			id = passport.NewToken()[:22]
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		c.SetRequest(c.Request().WithContext(passport.WithRequestID(c.Request().Context(), id)))
+		return next(c)
+	}
+}
+
+// logRequests logs one line per request: never the query string or the body, which carry
+// codes, tokens and passwords.
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		level := slog.LevelInfo
+		if p := c.Request().URL.Path; p == "/healthz" || p == "/readyz" || strings.HasPrefix(p, "/static/") {
+			level = slog.LevelDebug
+		}
+		s.log.LogAttrs(c.Request().Context(), level, "request",
+			slog.String("method", c.Request().Method),
+			slog.String("path", c.Request().URL.Path),
+			slog.Int("status", c.Response().Status),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("ip", c.RealIP()))
+		return nil
+	}
+}
+
+// recoverPanics turns a panic into a logged internal error instead of a dropped connection.
+func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		return next(c)
+	}
+}
+
+// pageHeaders sets the security headers of Passport's own pages.
+func (s *Server) pageHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		// No form-action: a sign-in form's redirect chain ends at the application, and
+		// browsers apply form-action to every hop.
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; "+
+			"script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		if s.cfg.Secure {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		return next(c)
+	}
+}
+
+// protocolHeaders sets the headers of the protocol endpoints. The CSP carries only
+// frame-ancestors: the library's form_post page needs its inline script.
+func (s *Server) protocolHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		if s.cfg.Secure {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		return next(c)
+	}
+}
+
+// noStore keeps tokens and personal data out of caches (RFC 6749 §5.1); the library does
+// not set it.
+func noStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		c.Response().Header().Set("Pragma", "no-cache")
+		return next(c)
+	}
+}
+
+// recorder buffers a response so that middleware can rewrite it.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header         { return r.header }
+func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+}
+
+// record runs next with a buffered response and returns it.
+func record(c echo.Context, next echo.HandlerFunc) (*recorder, error) {
+	orig := c.Response().Writer
+	rec := &recorder{header: orig.Header()}
+	c.Response().Writer = rec
+	err := next(c)
+	res := c.Response()
+	res.Writer = orig
+	// The library "wrote" to the buffer through echo's Response, which now believes it is
+	// committed; let the caller write for real.
+	res.Committed, res.Size = false, 0
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	return rec, err
+}
+
+// flush sends the buffered response unchanged. echo's before-hooks already ran when the
+// library wrote its header, so it goes to the underlying writer directly.
+func (r *recorder) flush(c echo.Context) error {
+	res := c.Response()
+	res.Writer.WriteHeader(r.status)
+	res.Status, res.Committed = r.status, true
+	n, err := res.Writer.Write(r.body.Bytes())
+	res.Size = int64(n)
+	return err
+}
+
+// htmlErrors turns the library's plain-text 400 answers (unknown client, unregistered
+// redirect_uri, expired request) into a page. Those errors are never redirected to the
+// application, because its redirect URI cannot be trusted.
+func (s *Server) htmlErrors(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		rec, err := record(c, next)
+		if err != nil {
+			return err
+		}
+		if rec.status == http.StatusBadRequest && strings.HasPrefix(rec.header.Get("Content-Type"), "text/plain") {
+			rec.header.Del("Content-Type")
+			rec.header.Del("X-Content-Type-Options")
+			return s.renderError(c, http.StatusBadRequest, "This sign-in request cannot be processed",
+				"The application sent a request that Passport cannot accept: "+strings.TrimSpace(rec.body.String())+
+					" Please return to the application and try again, or contact its administrator.")
+		}
+		return rec.flush(c)
+	}
+}
+
+// bearerErrors makes userinfo answer like an RFC 6750 resource server: 401 with
+// WWW-Authenticate for a missing or invalid token, 403 for insufficient scope. The library
+// answers plain-text 401 or 403 for both.
+func (s *Server) bearerErrors(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		rec, err := record(c, next)
+		if err != nil {
+			return err
+		}
+		if rec.status != http.StatusUnauthorized && rec.status != http.StatusForbidden {
+			return rec.flush(c)
+		}
+		var body struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		_ = json.Unmarshal(rec.body.Bytes(), &body)
+		h := c.Response().Header()
+		switch {
+		case rec.status == http.StatusUnauthorized && strings.Contains(rec.body.String(), "missing"):
+			h.Set("WWW-Authenticate", `Bearer realm="passport"`)
+			return c.JSON(http.StatusUnauthorized, map[string]string{"error": "invalid_request", "error_description": "The access token is missing."})
+		case body.Error == "insufficient_scope":
+			h.Set("WWW-Authenticate", `Bearer realm="passport", error="insufficient_scope"`)
+			return c.JSON(http.StatusForbidden, body)
+		case body.Error == "server_error":
+			return c.JSON(http.StatusInternalServerError, map[string]string{"error": "server_error"})
+		default:
+			h.Set("WWW-Authenticate", `Bearer realm="passport", error="invalid_token"`)
+			return c.JSON(http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "The access token is invalid, expired or revoked."})
+		}
+	}
+}

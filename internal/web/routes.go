@@ -1,0 +1,49 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// routes registers every route of Passport, so the whole surface reads at a glance. The
+// OpenID Provider gets explicit paths and methods, so Echo answers 404 and 405 itself.
+func (s *Server) routes() {
+	e := s.echo
+	e.Use(s.requestID, s.logRequests, s.recoverPanics)
+
+	// Probes.
+	e.GET("/healthz", s.handleHealthz)
+	e.GET("/readyz", s.handleReadyz)
+
+	// Static files.
+	e.GET("/static/*", s.handleStatic)
+
+	// Pages. browser loads the browser cookie and session; csrf guards every unsafe method.
+	page := e.Group("", s.pageHeaders, s.browser, s.csrf)
+	page.GET("/", s.handleHome)
+	page.GET("/signin", s.handleSigninForm)
+	page.POST("/signin", s.handleSigninSubmit)
+	page.POST("/signin/cancel", s.handleSigninCancel)
+	page.GET("/consent", s.handleConsentForm)
+	page.POST("/consent", s.handleConsentSubmit)
+	page.GET("/signout", s.handleSignoutForm)
+	page.POST("/signout", s.handleSignoutSubmit)
+	page.GET("/signed-out", s.handleSignedOut)
+
+	// OpenID Provider. Routes a browser visits get the browser in their context; /authorize
+	// errors that the library prints as plain text become an HTML page.
+	h := echo.WrapHandler(s.oidc)
+	get := []string{http.MethodGet, http.MethodOptions}
+	post := []string{http.MethodPost, http.MethodOptions}
+	getPost := []string{http.MethodGet, http.MethodPost, http.MethodOptions}
+	e.Match(get, "/.well-known/openid-configuration", h, s.protocolHeaders)
+	e.Match(get, "/keys", h, s.protocolHeaders)
+	e.Match(getPost, "/authorize", h, s.protocolHeaders, s.browser, s.htmlErrors)
+	e.GET("/authorize/callback", h, s.protocolHeaders, s.browser, s.htmlErrors)
+	e.Match(getPost, "/end_session", h, s.protocolHeaders, s.browser)
+	e.Match(post, "/oauth/token", h, s.protocolHeaders, noStore)
+	e.Match(post, "/oauth/introspect", h, s.protocolHeaders, noStore)
+	e.Match(post, "/revoke", h, s.protocolHeaders, noStore)
+	e.Match(getPost, "/userinfo", h, s.protocolHeaders, noStore, s.bearerErrors)
+}

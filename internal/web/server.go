@@ -1,0 +1,112 @@
+// Package web serves Passport over HTTP with Echo: the sign-in and consent pages, health
+// probes, and the OpenID Provider, which it receives as a plain http.Handler. It never
+// imports the oidc package: it talks to it through the OIDC interface and the browser it
+// puts in the request context.
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/passport-idp/passport/internal/passport"
+	"github.com/passport-idp/passport/internal/postgres"
+)
+
+// OIDC is what the web layer needs from the OpenID Provider.
+type OIDC interface {
+	// ServeHTTP serves the protocol endpoints.
+	http.Handler
+	// CallbackURL is where the browser goes once an auth request is done.
+	CallbackURL(authRequestID string) string
+	// Fail sends an OAuth error (access_denied, login_required, …) to the application and
+	// ends the auth request.
+	Fail(w http.ResponseWriter, r *http.Request, req *passport.AuthRequest, code, description string)
+}
+
+// Config is what the web layer needs to know.
+type Config struct {
+	Issuer          string
+	Secure          bool     // issuer is https: Secure cookies with the __Host- prefix, HSTS
+	Key             [32]byte // signs CSRF tokens and logout redirects
+	SessionLifetime time.Duration
+	Argon2          passport.Argon2Params
+	RateWindow      time.Duration
+	RatePerAccount  int
+	RatePerIP       int
+	TrustedProxies  []string
+	AssetsDir       string // development: read templates and static files from here
+}
+
+// Server is the HTTP side of Passport.
+type Server struct {
+	cfg    Config
+	db     *postgres.DB
+	oidc   OIDC
+	log    *slog.Logger
+	echo   *echo.Echo
+	pages  *renderer
+	cookie cookieNames
+	// dummyHash is checked when a login is unknown, so a wrong login costs as much time as
+	// a wrong password and timing does not reveal which logins exist.
+	dummyHash string
+}
+
+// New builds the server and its routes.
+func New(cfg Config, db *postgres.DB, provider OIDC, log *slog.Logger) (*Server, error) {
+	pages, err := newRenderer(cfg.AssetsDir)
+	if err != nil {
+		return nil, err
+	}
+	dummy, err := passport.HashPassword(passport.NewToken(), cfg.Argon2)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, db: db, oidc: provider, log: log, pages: pages, dummyHash: dummy,
+		cookie: newCookieNames(cfg.Secure)}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
+	s.echo = e
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+func ipExtractor(trusted []string) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	var opts []echo.TrustOption
+	for _, cidr := range trusted {
+		if _, n, err := net.ParseCIDR(cidr); err == nil {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// ConfirmLogoutURL returns the function the OIDC provider uses to send a logout without
+// id_token_hint to the confirmation page. The redirect is signed so the page cannot be
+// turned into an open redirector.
+func ConfirmLogoutURL(key [32]byte) func(redirect string) string {
+	return func(redirect string) string {
+		return "/signout?" + url.Values{"redirect": {redirect}, "sig": {signRedirect(key, redirect)}}.Encode()
+	}
+}
+
+func signRedirect(key [32]byte, redirect string) string {
+	m := hmac.New(sha256.New, key[:])
+	m.Write([]byte("logout-redirect\x00" + redirect))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}

@@ -149,9 +149,26 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		op.RequestError(w, r, oidc.ErrInvalidRequest().WithDescription("The request body cannot be parsed."), nil)
 		return
 	}
-	if g := r.PostForm.Get("grant_type"); !supportedGrants[g] {
+	g := r.PostForm.Get("grant_type")
+	if !supportedGrants[g] {
 		op.RequestError(w, r, oidc.ErrUnsupportedGrantType().WithDescription("Supported grant types: authorization_code, refresh_token, client_credentials."), nil)
 		return
+	}
+	// The library answers invalid_request when a code that was issued with a PKCE challenge
+	// comes without code_verifier; RFC 7636 §4.6 treats a failed verification as
+	// invalid_grant, and the code is burnt as it would be for a wrong verifier.
+	if code := r.PostForm.Get("code"); g == string(oidc.GrantTypeCode) && code != "" && r.PostForm.Get("code_verifier") == "" {
+		hash := passport.HashToken(code)
+		has, err := p.storage.db.CodeHasChallenge(r.Context(), hash)
+		if err != nil {
+			op.RequestError(w, r, oidc.ErrServerError().WithParent(err), nil)
+			return
+		}
+		if has {
+			_, _ = p.storage.db.UseAuthCode(r.Context(), hash)
+			op.RequestError(w, r, oidc.ErrInvalidGrant().WithDescription("code_verifier is required: the request used PKCE."), nil)
+			return
+		}
 	}
 	p.op.ServeHTTP(w, r)
 }

@@ -107,3 +107,15 @@ func (db *DB) UseAuthCode(ctx context.Context, codeHash []byte) (*passport.AuthR
 	}
 	return nil, passport.Errorf(passport.ENOTFOUND, "The code is invalid, expired or already used.")
 }
+
+// CodeHasChallenge reports whether the unused code with this hash was issued for a request
+// that carried a PKCE challenge.
+func (db *DB) CodeHasChallenge(ctx context.Context, codeHash []byte) (bool, error) {
+	var has bool
+	err := db.pool.QueryRow(ctx, `SELECT code_challenge <> '' FROM auth_requests WHERE code_hash = $1 AND code_used_at IS NULL`,
+		codeHash).Scan(&has)
+	if err == pgx.ErrNoRows {
+		return false, nil
+	}
+	return has, err
+}

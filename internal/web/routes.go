@@ -20,16 +20,17 @@ func (s *Server) routes() {
 	e.GET("/static/*", s.handleStatic)
 
 	// Pages. browser loads the browser cookie and session; csrf guards every unsafe method.
-	page := e.Group("", s.pageHeaders, s.browser, s.csrf)
-	page.GET("/", s.handleHome)
-	page.GET("/signin", s.handleSigninForm)
-	page.POST("/signin", s.handleSigninSubmit)
-	page.POST("/signin/cancel", s.handleSigninCancel)
-	page.GET("/consent", s.handleConsentForm)
-	page.POST("/consent", s.handleConsentSubmit)
-	page.GET("/signout", s.handleSignoutForm)
-	page.POST("/signout", s.handleSignoutSubmit)
-	page.GET("/signed-out", s.handleSignedOut)
+	// (Not an echo.Group: a group with middleware and an empty prefix catches every path.)
+	page := []echo.MiddlewareFunc{s.pageHeaders, s.browser, s.csrf}
+	e.GET("/", s.handleHome, page...)
+	e.GET("/signin", s.handleSigninForm, page...)
+	e.POST("/signin", s.handleSigninSubmit, page...)
+	e.POST("/signin/cancel", s.handleSigninCancel, page...)
+	e.GET("/consent", s.handleConsentForm, page...)
+	e.POST("/consent", s.handleConsentSubmit, page...)
+	e.GET("/signout", s.handleSignoutForm, page...)
+	e.POST("/signout", s.handleSignoutSubmit, page...)
+	e.GET("/signed-out", s.handleSignedOut, page...)
 
 	// OpenID Provider. Routes a browser visits get the browser in their context; /authorize
 	// errors that the library prints as plain text become an HTML page.

@@ -1,0 +1,41 @@
+# Passport. `make run` serves on http://localhost:8080 with a demo account and client;
+# `make test` runs vet and every test against a real local PostgreSQL. Both set up what a
+# fresh Debian machine lacks (PostgreSQL, and Go itself through the Go module proxy).
+
+SHELL := /bin/bash
+GO    ?= $(shell scripts/ensure-go.sh)
+DEV   := .dev
+export PASSPORT_TEST_DATABASE_URL ?= postgres://passport:passport@127.0.0.1:5432/postgres?sslmode=disable
+
+.PHONY: run test db build lint clean
+
+## run: bring up PostgreSQL, migrate, create the demo account and client, serve on :8080
+run: db build $(DEV)/secret-key
+	@PASSPORT_SECRET_KEY=$$(cat $(DEV)/secret-key) ./bin/passport migrate
+	@PASSPORT_SECRET_KEY=$$(cat $(DEV)/secret-key) ./bin/passport demo
+	PASSPORT_SECRET_KEY=$$(cat $(DEV)/secret-key) PASSPORT_LOG_FORMAT=text PASSPORT_DEV_ASSETS_DIR=$(CURDIR) \
+		exec ./bin/passport serve
+
+## test: bring up PostgreSQL, then go vet and go test against it (a throwaway database per package)
+test: db
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+## db: install/start the local PostgreSQL and create the passport role and database
+db:
+	@scripts/db-up.sh
+
+build:
+	$(GO) build -o bin/passport ./cmd/passport
+
+## lint: formatting and vet
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+# A development secret, made once per checkout; production sets PASSPORT_SECRET_KEY itself.
+$(DEV)/secret-key:
+	@mkdir -p $(DEV) && umask 077 && head -c 32 /dev/urandom | base64 > $@
+
+clean:
+	rm -rf bin

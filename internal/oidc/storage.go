@@ -498,8 +498,10 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 
 // --- keys and health --------------------------------------------------------------------
 
-func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) { return s.keys.SigningKey(ctx) }
-func (s *storage) KeySet(ctx context.Context) ([]op.Key, error)         { return s.keys.KeySet(ctx) }
+func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	return s.keys.SigningKey(ctx)
+}
+func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) { return s.keys.KeySet(ctx) }
 func (s *storage) SignatureAlgorithms(ctx context.Context) ([]jose.SignatureAlgorithm, error) {
 	return s.keys.SignatureAlgorithms(ctx)
 }

@@ -4,16 +4,18 @@
 
 SHELL := /bin/bash
 GO    ?= $(shell scripts/ensure-go.sh)
-DEV   := .dev
+# The development secret is per user, not per checkout: every checkout on this machine shares
+# the local `passport` database, whose signing keys are encrypted under it.
+DEV_SECRET := $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/passport/dev-secret-key
 export PASSPORT_TEST_DATABASE_URL ?= postgres://passport:passport@127.0.0.1:5432/postgres?sslmode=disable
 
 .PHONY: run test db build lint clean
 
 ## run: bring up PostgreSQL, migrate, create the demo account and client, serve on :8080
-run: db build $(DEV)/secret-key
-	@PASSPORT_SECRET_KEY=$$(cat $(DEV)/secret-key) ./bin/passport migrate
-	@PASSPORT_SECRET_KEY=$$(cat $(DEV)/secret-key) ./bin/passport demo
-	PASSPORT_SECRET_KEY=$$(cat $(DEV)/secret-key) PASSPORT_LOG_FORMAT=text PASSPORT_DEV_ASSETS_DIR=$(CURDIR) \
+run: db build $(DEV_SECRET)
+	@PASSPORT_SECRET_KEY=$$(cat $(DEV_SECRET)) ./bin/passport migrate
+	@PASSPORT_SECRET_KEY=$$(cat $(DEV_SECRET)) ./bin/passport demo
+	PASSPORT_SECRET_KEY=$$(cat $(DEV_SECRET)) PASSPORT_LOG_FORMAT=text PASSPORT_DEV_ASSETS_DIR=$(CURDIR) \
 		exec ./bin/passport serve
 
 ## test: bring up PostgreSQL, then go vet and go test against it (a throwaway database per package)
@@ -33,9 +35,9 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 
-# A development secret, made once per checkout; production sets PASSPORT_SECRET_KEY itself.
-$(DEV)/secret-key:
-	@mkdir -p $(DEV) && umask 077 && head -c 32 /dev/urandom | base64 > $@
+# A development secret, made once per user; production sets PASSPORT_SECRET_KEY itself.
+$(DEV_SECRET):
+	@mkdir -p $(dir $@) && umask 077 && head -c 32 /dev/urandom | base64 > $@
 
 clean:
 	rm -rf bin

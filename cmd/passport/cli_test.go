@@ -72,16 +72,16 @@ func TestCLIClientCreate(t *testing.T) {
 		args []string
 		want string
 	}{
-		"duplicate id":        {[]string{"--id", "cli-app", "--redirect-uri", "https://a.example/cb"}, "already exists"},
-		"no redirect":         {[]string{"--id", "cli-none"}, "redirect URI is required"},
-		"http redirect":       {[]string{"--id", "cli-http", "--redirect-uri", "http://app.example/cb"}, "plain http"},
-		"fragment":            {[]string{"--id", "cli-frag", "--redirect-uri", "https://app.example/cb#x"}, "fragment"},
-		"relative":            {[]string{"--id", "cli-rel", "--redirect-uri", "/cb"}, "absolute"},
-		"public with secret":  {[]string{"--id", "cli-pub", "--public", "--secret", "0123456789abcdef", "--redirect-uri", "https://a.example/cb"}, "public client has no secret"},
-		"short secret":        {[]string{"--id", "cli-short", "--secret", "abc", "--redirect-uri", "https://a.example/cb"}, "at least 16"},
-		"bad id":              {[]string{"--id", "has:colon", "--redirect-uri", "https://a.example/cb"}, "Client ID"},
-		"unknown grant":       {[]string{"--id", "cli-grant", "--grant-type", "password", "--redirect-uri", "https://a.example/cb"}, "Unknown grant type"},
-		"public cc":           {[]string{"--id", "cli-pcc", "--public", "--grant-type", "client_credentials"}, "cannot use client_credentials"},
+		"duplicate id":       {[]string{"--id", "cli-app", "--redirect-uri", "https://a.example/cb"}, "already exists"},
+		"no redirect":        {[]string{"--id", "cli-none"}, "redirect URI is required"},
+		"http redirect":      {[]string{"--id", "cli-http", "--redirect-uri", "http://app.example/cb"}, "plain http"},
+		"fragment":           {[]string{"--id", "cli-frag", "--redirect-uri", "https://app.example/cb#x"}, "fragment"},
+		"relative":           {[]string{"--id", "cli-rel", "--redirect-uri", "/cb"}, "absolute"},
+		"public with secret": {[]string{"--id", "cli-pub", "--public", "--secret", "0123456789abcdef", "--redirect-uri", "https://a.example/cb"}, "public client has no secret"},
+		"short secret":       {[]string{"--id", "cli-short", "--secret", "abc", "--redirect-uri", "https://a.example/cb"}, "at least 16"},
+		"bad id":             {[]string{"--id", "has:colon", "--redirect-uri", "https://a.example/cb"}, "Client ID"},
+		"unknown grant":      {[]string{"--id", "cli-grant", "--grant-type", "password", "--redirect-uri", "https://a.example/cb"}, "Unknown grant type"},
+		"public cc":          {[]string{"--id", "cli-pcc", "--public", "--grant-type", "client_credentials"}, "cannot use client_credentials"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			before := countRows(t, `SELECT count(*) FROM clients`)
@@ -115,12 +115,12 @@ func TestCLIUsageAndConfig(t *testing.T) {
 
 	// A bad value stops start-up with a message that names the key.
 	for key, value := range map[string]string{
-		"PASSPORT_ISSUER":                      "not a url",
-		"PASSPORT_LISTEN":                      "8080",
-		"PASSPORT_DATABASE_URL":                "mysql://x",
-		"PASSPORT_SECRET_KEY":                  "c2hvcnQ=",
+		"PASSPORT_ISSUER":                       "not a url",
+		"PASSPORT_LISTEN":                       "8080",
+		"PASSPORT_DATABASE_URL":                 "mysql://x",
+		"PASSPORT_SECRET_KEY":                   "c2hvcnQ=",
 		"PASSPORT_TOKENS_ACCESS_TOKEN_LIFETIME": "soon",
-		"PASSPORT_LOG_LEVEL":                   "loud",
+		"PASSPORT_LOG_LEVEL":                    "loud",
 		"PASSPORT_RATE_LIMIT_SIGNIN_PER_IP":     "many",
 	} {
 		code, _, stderr := cli(t, env(key, value), "serve")

@@ -278,3 +278,53 @@ func signInDirectly(t *testing.T, b *browser, login, password string) {
 }
 
 var _ = time.Second
+
+// TestPromptAndHint covers prompt=none with a session, prompt=consent, and an
+// id_token_hint naming somebody other than the signed-in person.
+func TestPromptAndHint(t *testing.T) {
+	srv := startServer(t, "")
+	secret := setupClient(t, "hint-web")
+	setupUser(t, "alan", "enigma-machine-36")
+	setupUser(t, "joan", "hut-eight-1941")
+	rp := newRP(t, srv, "hint-web", secret, "profile")
+
+	alan := newBrowser(t, srv)
+	v := oauth2.GenerateVerifier()
+	alanTok, err := rp.exchange(rp.signIn(alan, "a1", v, "alan", "enigma-machine-36"), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	joan := newBrowser(t, srv)
+	v = oauth2.GenerateVerifier()
+	joanTok, err := rp.exchange(rp.signIn(joan, "j1", v, "joan", "hut-eight-1941"), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// prompt=none with a session and consent: straight back with a code.
+	v = oauth2.GenerateVerifier()
+	q := walk(t, alan, rp.authURL("a2", v, oauth2.SetAuthURLParam("prompt", "none")), "", "", "")
+	tok, err := rp.exchange(q.Get("code"), v)
+	if err != nil {
+		t.Fatalf("prompt=none with a session: %v (%v)", err, q)
+	}
+	if rp.verify(tok, "nonce-a2").Subject != rp.verify(alanTok, "").Subject {
+		t.Error("prompt=none signed in somebody else")
+	}
+
+	// A hint for Joan in Alan's browser: prompt=none cannot answer; otherwise the form shows.
+	joanHint, _ := joanTok.Extra("id_token").(string)
+	hint := oauth2.SetAuthURLParam("id_token_hint", joanHint)
+	q = walk(t, alan, rp.authURL("a3", oauth2.GenerateVerifier(), hint, oauth2.SetAuthURLParam("prompt", "none")), "", "", "")
+	if q.Get("error") != "login_required" {
+		t.Errorf("prompt=none with another person's hint: got %v, want login_required", q)
+	}
+	if _, page := alan.get(rp.authURL("a4", oauth2.GenerateVerifier(), hint)); !strings.Contains(page, `action="/signin"`) {
+		t.Errorf("hint for another person: want the sign-in form, got %.200s", page)
+	}
+
+	// prompt=consent shows the consent page even though consent was given.
+	if _, page := alan.get(rp.authURL("a5", oauth2.GenerateVerifier(), oauth2.SetAuthURLParam("prompt", "consent"))); !strings.Contains(page, `action="/consent"`) {
+		t.Errorf("prompt=consent: want the consent page, got %.200s", page)
+	}
+}

@@ -107,7 +107,7 @@ func New(ctx context.Context, db *postgres.DB, s Settings) (*Provider, error) {
 }
 
 func supportedClaims() []string {
-	claims := []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "azp", "at_hash", "sid"}
+	claims := []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "azp", "at_hash"}
 	for _, scope := range passport.StandardScopes {
 		claims = append(claims, passport.ScopeClaims[scope]...)
 	}

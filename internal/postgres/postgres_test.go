@@ -239,3 +239,30 @@ func TestEnsureSigningKeyCreatesOnce(t *testing.T) {
 		t.Errorf("public JWK round trip: got %s", keys[0].PublicJWK)
 	}
 }
+
+func TestDeleteExpired(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	a := mustCreateAccount(t, db, "expiring")
+	c := mustCreateClient(t, db, "exp-client")
+	past := time.Now().Add(-48 * time.Hour)
+	at := &passport.AccessToken{FamilyID: "33333333-2222-4333-8444-555555555555", ClientID: c.ID, AccountID: a.ID, Subject: a.ID,
+		Scopes: []string{"openid"}, Audience: []string{c.ID}, CreatedAt: past, ExpiresAt: past.Add(time.Hour)}
+	if err := db.CreateAccessToken(ctx, at); err != nil {
+		t.Fatal(err)
+	}
+	live := *at
+	live.ExpiresAt = time.Now().Add(time.Hour)
+	if err := db.CreateAccessToken(ctx, &live); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.DeleteExpired(ctx, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AccessTokenInfo(ctx, at.ID); passport.ErrorCode(err) != passport.ENOTFOUND {
+		t.Errorf("expired token still stored: %v", err)
+	}
+	if _, err := db.AccessToken(ctx, live.ID); err != nil {
+		t.Errorf("live token deleted: %v", err)
+	}
+}

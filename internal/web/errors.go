@@ -25,6 +25,7 @@ type errorPage struct {
 	Base
 	Heading string
 	Message string
+	Detail  string // technical detail for the application's developer
 }
 
 // handleError is the one place errors become responses. Domain errors show their safe

@@ -169,9 +169,14 @@ func (s *Server) htmlErrors(next echo.HandlerFunc) echo.HandlerFunc {
 		if rec.status == http.StatusBadRequest && strings.HasPrefix(rec.header.Get("Content-Type"), "text/plain") {
 			rec.header.Del("Content-Type")
 			rec.header.Del("X-Content-Type-Options")
-			return s.renderError(c, http.StatusBadRequest, "This sign-in request cannot be processed",
-				"The application sent a request that Passport cannot accept: "+strings.TrimSpace(rec.body.String())+
-					" Please return to the application and try again, or contact its administrator.")
+			detail := strings.TrimSpace(rec.body.String())
+			if strings.Contains(detail, "retrieve client") {
+				detail = "The application (client_id) is not registered with Passport."
+			}
+			return s.page(c, http.StatusBadRequest, "error", errorPage{Base: s.base(c, "Sign-in request refused"),
+				Heading: "This sign-in request cannot be processed",
+				Message: "The application sent a request that Passport cannot accept. Return to the application and try again, or tell its administrator.",
+				Detail:  detail})
 		}
 		return rec.flush(c)
 	}

@@ -79,11 +79,27 @@ func (e cliEnv) userCreate(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := e.config(*cfgPath)
+	return e.write(*cfgPath, func(cfg config.Config) (func(*postgres.DB) error, error) {
+		a, err := newAccount(*login, *email, *password, *given, *family, argon2Params(cfg))
+		return func(db *postgres.DB) error {
+			if err := db.CreateAccount(e.ctx, a); err != nil {
+				return err
+			}
+			fmt.Fprintln(e.stdout, a.ID)
+			return nil
+		}, err
+	})
+}
+
+// write runs an admin command that changes the database: prepare validates the input
+// against the configuration and returns the change, which runs only when nothing was wrong.
+// Domain errors come out as messages naming the flag.
+func (e cliEnv) write(cfgPath string, prepare func(config.Config) (func(*postgres.DB) error, error)) error {
+	cfg, err := e.config(cfgPath)
 	if err != nil {
 		return err
 	}
-	a, err := newAccount(*login, *email, *password, *given, *family, argon2Params(cfg))
+	change, err := prepare(cfg)
 	if err != nil {
 		return userError(err)
 	}
@@ -92,11 +108,7 @@ func (e cliEnv) userCreate(args []string) error {
 		return err
 	}
 	defer db.Close()
-	if err := db.CreateAccount(e.ctx, a); err != nil {
-		return userError(err)
-	}
-	fmt.Fprintln(e.stdout, a.ID)
-	return nil
+	return userError(change(db))
 }
 
 func (e cliEnv) clientCreate(args []string) error {
@@ -115,27 +127,19 @@ func (e cliEnv) clientCreate(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := e.config(*cfgPath)
-	if err != nil {
-		return err
-	}
-	c, generated, err := newClient(*id, *secret, *name, *public, redirects, logouts, grants)
-	if err != nil {
-		return userError(err)
-	}
-	db, err := e.open(cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.CreateClient(e.ctx, c); err != nil {
-		return userError(err)
-	}
-	fmt.Fprintf(e.stdout, "client_id: %s\n", c.ID)
-	if generated != "" {
-		fmt.Fprintf(e.stdout, "client_secret: %s\n(shown once: only its hash is stored)\n", generated)
-	}
-	return nil
+	return e.write(*cfgPath, func(config.Config) (func(*postgres.DB) error, error) {
+		c, generated, err := newClient(*id, *secret, *name, *public, redirects, logouts, grants)
+		return func(db *postgres.DB) error {
+			if err := db.CreateClient(e.ctx, c); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "client_id: %s\n", c.ID)
+			if generated != "" {
+				fmt.Fprintf(e.stdout, "client_secret: %s\n(shown once: only its hash is stored)\n", generated)
+			}
+			return nil
+		}, err
+	})
 }
 
 // newClient validates and builds a client; when a confidential client has no secret one is
@@ -167,6 +171,9 @@ func newClient(id, secret, name string, public bool, redirects, logouts, grants 
 
 // userError shows a domain error's message, naming the flag it is about.
 func userError(err error) error {
+	if err == nil {
+		return nil
+	}
 	if e, ok := err.(*passport.Error); ok && e.Code != passport.EINTERNAL {
 		if e.Field != "" {
 			return fmt.Errorf("--%s: %s", strings.ReplaceAll(e.Field, "_", "-"), e.Message)

@@ -72,18 +72,11 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 // pageHeaders sets the security headers of Passport's own pages.
 func (s *Server) pageHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		h := c.Response().Header()
 		// No form-action: a sign-in form's redirect chain ends at the application, and
 		// browsers apply form-action to every hop.
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; "+
+		s.securityHeaders(c, "default-src 'none'; style-src 'self'; img-src 'self' data:; "+
 			"script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-store")
-		if s.cfg.Secure {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
-		}
+		c.Response().Header().Set("Cache-Control", "no-store")
 		return next(c)
 	}
 }
@@ -92,15 +85,19 @@ func (s *Server) pageHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 // frame-ancestors: the library's form_post page needs its inline script.
 func (s *Server) protocolHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		if s.cfg.Secure {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
-		}
+		s.securityHeaders(c, "frame-ancestors 'none'")
 		return next(c)
+	}
+}
+
+func (s *Server) securityHeaders(c echo.Context, csp string) {
+	h := c.Response().Header()
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	if s.cfg.Secure {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
 }
 

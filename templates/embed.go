@@ -3,7 +3,8 @@ package templates
 
 import "embed"
 
-// FS holds every page template and the layout.
+// FS holds every page template, the layout, and the sample personal-data policy
+// (policy.md), used when profile.policy_file is not set.
 //
-//go:embed *.html
+//go:embed *.html *.md
 var FS embed.FS

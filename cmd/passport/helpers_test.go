@@ -199,14 +199,20 @@ func readBody(t *testing.T, resp *http.Response) string {
 	return string(body)
 }
 
-var hiddenField = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+var (
+	hiddenField  = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+	checkedField = regexp.MustCompile(`<input type="checkbox" name="([^"]+)" value="([^"]*)" checked>`)
+)
 
-// hidden returns the hidden fields of the first form on the page.
+// hidden returns the hidden fields of the page's forms, and its ticked checkboxes, as a
+// browser would send them.
 func hidden(page string) url.Values {
 	v := url.Values{}
-	for _, m := range hiddenField.FindAllStringSubmatch(page, -1) {
-		if v.Get(m[1]) == "" {
-			v.Set(m[1], html.UnescapeString(m[2]))
+	for _, re := range []*regexp.Regexp{hiddenField, checkedField} {
+		for _, m := range re.FindAllStringSubmatch(page, -1) {
+			if v.Get(m[1]) == "" {
+				v.Set(m[1], html.UnescapeString(m[2]))
+			}
 		}
 	}
 	return v

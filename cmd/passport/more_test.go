@@ -53,7 +53,7 @@ func TestTwoInstancesActAsOne(t *testing.T) {
 	bURL, _ := url.Parse(b.URL)
 	browserB := newBrowser(t, b)
 	browserB.Jar.SetCookies(bURL, browser.Jar.Cookies(jarURL))
-	if _, page := browserB.get(b.URL + "/"); !strings.Contains(page, "Hello, Ada Lovelace") {
+	if _, page := browserB.get(b.URL + "/profile"); !strings.Contains(page, "twin@example.com") {
 		t.Errorf("session from A not recognised on B: %.300s", page)
 	}
 }
@@ -130,7 +130,7 @@ func TestEndSession(t *testing.T) {
 			t.Fatalf("want the confirmation page, got %d %.300s", resp.StatusCode, page)
 		}
 		// Still signed in until confirmed.
-		if _, home := b.get(srv.URL + "/"); !strings.Contains(home, "Hello,") {
+		if _, home := b.get(srv.URL + "/profile"); !strings.Contains(home, "Main information") {
 			t.Fatal("session ended before confirmation")
 		}
 		resp, _ = b.post("/signout", hidden(page))

@@ -5,16 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/passport-idp/passport/internal/config"
 	"github.com/passport-idp/passport/internal/oidc"
+	"github.com/passport-idp/passport/internal/passport"
 	"github.com/passport-idp/passport/internal/postgres"
 	"github.com/passport-idp/passport/internal/web"
+	"github.com/passport-idp/passport/templates"
 )
 
 func (e cliEnv) serve(args []string) error {
@@ -92,6 +96,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 // newHandler wires the OpenID Provider and the web layer over one database.
 func newHandler(ctx context.Context, cfg config.Config, db *postgres.DB, log *slog.Logger) (http.Handler, error) {
 	webKey := cfg.Key("web")
+	rules := profileRules(cfg)
+	policy, err := policyDocument(cfg)
+	if err != nil {
+		return nil, err
+	}
 	provider, err := oidc.New(ctx, db, oidc.Settings{
 		Issuer:               cfg.Issuer,
 		CryptoKey:            cfg.Key("tokens"),
@@ -104,6 +113,7 @@ func newHandler(ctx context.Context, cfg config.Config, db *postgres.DB, log *sl
 		LoginURL:             func(id string) string { return "/signin?authRequestID=" + id },
 		ConfirmLogoutURL:     web.ConfirmLogoutURL(webKey),
 		LoggedOutURL:         "/signed-out",
+		Rules:                rules,
 	})
 	if err != nil {
 		return nil, err
@@ -119,7 +129,37 @@ func newHandler(ctx context.Context, cfg config.Config, db *postgres.DB, log *sl
 		RatePerIP:       cfg.RateLimit.SigninPerIP,
 		TrustedProxies:  cfg.HTTP.TrustedProxies,
 		AssetsDir:       cfg.Dev.AssetsDir,
+		Rules:           rules,
+		Photo:           passport.PhotoLimits{MaxBytes: cfg.Profile.PhotoMaxBytes, MaxSide: cfg.Profile.PhotoMaxSide},
+		Policy:          policy,
 	}, db, provider, log)
+}
+
+// profileRules turns the [profile] configuration into the domain's rules. Config has
+// validated every name already.
+func profileRules(cfg config.Config) passport.Rules {
+	r := passport.Rules{Defaults: map[passport.Field]passport.Publicity{}, Locked: map[string][]passport.Field{},
+		PhotoURL: func(id string) string { return cfg.Issuer + "/photos/" + id }}
+	for f, level := range cfg.Profile.DefaultPublicity {
+		r.Defaults[passport.Field(f)] = passport.Publicity(level)
+	}
+	for _, f := range cfg.Profile.RequiredFields {
+		r.Required = append(r.Required, passport.Field(f))
+	}
+	for method, fields := range cfg.Profile.Locked {
+		for _, f := range fields {
+			r.Locked[method] = append(r.Locked[method], passport.Field(f))
+		}
+	}
+	return passport.NewRules(r)
+}
+
+// policyDocument is the configured personal-data policy, or the sample shipped in templates.
+func policyDocument(cfg config.Config) ([]byte, error) {
+	if cfg.Profile.PolicyFile != "" {
+		return os.ReadFile(cfg.Profile.PolicyFile)
+	}
+	return fs.ReadFile(templates.FS, "policy.md")
 }
 
 // cleanupLoop deletes expired rows every few minutes. Deletes are idempotent, so every

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,7 +34,19 @@ type Config struct {
 	Tokens      Tokens    `toml:"tokens"`
 	Password    Password  `toml:"password"`
 	RateLimit   RateLimit `toml:"rate_limit"`
+	Profile     Profile   `toml:"profile"`
 	Dev         Dev       `toml:"dev"`
+}
+
+// Profile sets the personal cabinet's rules.
+type Profile struct {
+	RequiredFields []string `toml:"required_fields"`
+	PhotoMaxBytes  int      `toml:"photo_max_bytes"`
+	PhotoMaxSide   int      `toml:"photo_max_side"`
+	PolicyFile     string   `toml:"policy_file"`
+	// DefaultPublicity and Locked are tables, set in the file only.
+	DefaultPublicity map[string]string   `toml:"default_publicity"`
+	Locked           map[string][]string `toml:"locked"`
 }
 
 // Database tunes the connection pool.
@@ -127,6 +140,15 @@ func Default() Config {
 		},
 		Password:  Password{Argon2MemoryKiB: 19456, Argon2Iterations: 2, Argon2Parallelism: 1},
 		RateLimit: RateLimit{Window: Duration{15 * time.Minute}, SigninPerAccount: 10, SigninPerIP: 100},
+		Profile: Profile{
+			RequiredFields: []string{"given_name", "family_name", "email"},
+			PhotoMaxBytes:  5 << 20,
+			PhotoMaxSide:   512,
+			Locked: map[string][]string{
+				"admin":       {"given_name", "family_name", "birthdate"},
+				"certificate": {"given_name", "family_name", "birthdate"},
+			},
+		},
 	}
 }
 
@@ -170,6 +192,9 @@ func applyEnv(c *Config, getenv func(string) string) error {
 		for i := 0; i < t.NumField(); i++ {
 			f, fv := t.Field(i), v.Field(i)
 			key := prefix + f.Tag.Get("toml")
+			if f.Type.Kind() == reflect.Map {
+				continue // tables are set in the file
+			}
 			if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(Duration{}) {
 				if err := walk(fv, key+"."); err != nil {
 					return err
@@ -299,6 +324,9 @@ func (c *Config) Validate() error {
 	if c.RateLimit.SigninPerIP < 1 {
 		return bad("rate_limit.signin_per_ip", "must be at least 1 (got %d)", c.RateLimit.SigninPerIP)
 	}
+	if err := c.Profile.validate(); err != nil {
+		return err
+	}
 	if c.Dev.AssetsDir != "" {
 		if st, err := os.Stat(c.Dev.AssetsDir); err != nil || !st.IsDir() {
 			return bad("dev.assets_dir", "%q is not a folder", c.Dev.AssetsDir)
@@ -339,4 +367,51 @@ func (c *Config) Key(purpose string) [32]byte {
 		panic(err)
 	}
 	return [32]byte(b)
+}
+
+// Fields that carry a publicity level, and the registration methods that may lock them;
+// kept here as strings so this package imports nothing of ours.
+var (
+	profileFields = []string{"login", "nickname", "picture", "given_name", "family_name", "birthdate",
+		"email", "phone", "organization", "identifiers"}
+	editableFields = []string{"nickname", "picture", "given_name", "family_name", "birthdate", "locale", "email", "phone"}
+	methods        = []string{"self", "admin", "invite", "external", "certificate"}
+)
+
+func (p *Profile) validate() error {
+	for _, f := range p.RequiredFields {
+		if !slices.Contains(editableFields, f) {
+			return fmt.Errorf("config: profile.required_fields: %q is not a field a person can fill in (one of %s)", f, strings.Join(editableFields, ", "))
+		}
+	}
+	for f, level := range p.DefaultPublicity {
+		if !slices.Contains(profileFields, f) {
+			return fmt.Errorf("config: profile.default_publicity: unknown field %q (one of %s)", f, strings.Join(profileFields, ", "))
+		}
+		if level != "private" && level != "on_request" && level != "public" {
+			return fmt.Errorf("config: profile.default_publicity.%s: must be private, on_request or public (got %q)", f, level)
+		}
+	}
+	for m, fields := range p.Locked {
+		if !slices.Contains(methods, m) {
+			return fmt.Errorf("config: profile.locked: unknown registration method %q (one of %s)", m, strings.Join(methods, ", "))
+		}
+		for _, f := range fields {
+			if !slices.Contains(editableFields, f) {
+				return fmt.Errorf("config: profile.locked.%s: %q is not an editable field (one of %s)", m, f, strings.Join(editableFields, ", "))
+			}
+		}
+	}
+	if p.PhotoMaxBytes < 10<<10 || p.PhotoMaxBytes > 50<<20 {
+		return fmt.Errorf("config: profile.photo_max_bytes: must be between 10240 and 52428800 (got %d)", p.PhotoMaxBytes)
+	}
+	if p.PhotoMaxSide < 32 || p.PhotoMaxSide > 4096 {
+		return fmt.Errorf("config: profile.photo_max_side: must be between 32 and 4096 (got %d)", p.PhotoMaxSide)
+	}
+	if p.PolicyFile != "" {
+		if st, err := os.Stat(p.PolicyFile); err != nil || st.IsDir() {
+			return fmt.Errorf("config: profile.policy_file: %q is not a readable file", p.PolicyFile)
+		}
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/rs/cors"
@@ -36,6 +37,8 @@ type Settings struct {
 	ConfirmLogoutURL func(redirect string) string
 	// LoggedOutURL is where logout ends when the application named no valid redirect.
 	LoggedOutURL string
+	// Rules decide which claims each application receives.
+	Rules passport.Rules
 }
 
 // Paths of the protocol endpoints (the library's defaults).
@@ -198,4 +201,23 @@ func (p *Provider) Fail(w http.ResponseWriter, r *http.Request, req *passport.Au
 	}
 	_ = p.storage.db.DeleteAuthRequest(r.Context(), req.ID)
 	op.AuthRequestError(w, r, authRequest{req}, e.WithDescription("%s", description), p.op)
+}
+
+// AccessToken returns the live access token behind an opaque bearer value, for Passport's
+// own API. Returns ENOTFOUND for anything that is not a valid token.
+func (p *Provider) AccessToken(ctx context.Context, bearer string) (*passport.AccessToken, error) {
+	invalid := passport.Errorf(passport.ENOTFOUND, "The access token is invalid, expired or revoked.")
+	plain, err := p.op.Crypto().Decrypt(bearer)
+	if err != nil {
+		return nil, invalid
+	}
+	id, sub, ok := strings.Cut(plain, ":")
+	if !ok {
+		return nil, invalid
+	}
+	t, err := p.storage.db.AccessToken(ctx, id)
+	if passport.ErrorCode(err) == passport.ENOTFOUND || (err == nil && t.Subject != sub) {
+		return nil, invalid
+	}
+	return t, err
 }

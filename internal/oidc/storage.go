@@ -278,8 +278,14 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
+	// A refresh asking for fewer scopes narrows the access token only: the new refresh
+	// token keeps the scopes of the grant (RFC 6749 §6).
+	granted := at.Scopes
+	if rr, ok := req.(*refreshRequest); ok {
+		granted = rr.RefreshToken.Scopes
+	}
 	rt := &passport.RefreshToken{
-		FamilyID: at.FamilyID, ClientID: at.ClientID, AccountID: at.AccountID, Scopes: at.Scopes,
+		FamilyID: at.FamilyID, ClientID: at.ClientID, AccountID: at.AccountID, Scopes: granted,
 		Audience: at.Audience, AuthTime: *at.AuthTime, AMR: at.AMR, CreatedAt: at.CreatedAt,
 		ExpiresAt: at.CreatedAt.Add(s.refreshTokenLifetime(c.Client)),
 	}
@@ -382,17 +388,19 @@ func (s *storage) validToken(ctx context.Context, id, subject string) (*passport
 	return t, nil
 }
 
-// setClaims fills ui with the subject and the claims the scopes release.
-func (s *storage) setClaims(ctx context.Context, ui *oidc.UserInfo, accountID string, scopes []string) error {
+// setClaims fills ui with the subject and the claims the release rule allows the client:
+// the account, its publicity and the person's consents are read at every call, so a field
+// made private stops flowing at once.
+func (s *storage) setClaims(ctx context.Context, ui *oidc.UserInfo, accountID, clientID string, scopes []string) error {
 	ui.Subject = accountID
-	a, err := s.db.Account(ctx, accountID)
+	a, consented, err := s.db.AccountForClient(ctx, accountID, clientID)
 	if notFound(err) {
 		return errInvalidToken()
 	}
 	if err != nil {
 		return serverError(err)
 	}
-	for k, v := range passport.ReleaseClaims(a, scopes) {
+	for k, v := range s.settings.Rules.Release(a, scopes, consented) {
 		ui.AppendClaims(k, v)
 	}
 	return nil
@@ -407,7 +415,7 @@ func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string,
 // alongside, the library has already removed profile, email and phone (OIDC Core §5.4),
 // so those come from userinfo, where the release rule runs at every call.
 func (s *storage) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
-	return s.setClaims(ctx, ui, req.GetSubject(), scopes)
+	return s.setClaims(ctx, ui, req.GetSubject(), req.GetClientID(), scopes)
 }
 
 // SetUserinfoFromToken serves /userinfo from the token's stored scopes.
@@ -419,7 +427,7 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo, t
 	if t.AccountID == "" || !slices.Contains(t.Scopes, passport.ScopeOpenID) {
 		return &oidc.Error{ErrorType: "insufficient_scope", Description: "The access token was not issued for the openid scope."}
 	}
-	return s.setClaims(ctx, ui, t.AccountID, t.Scopes)
+	return s.setClaims(ctx, ui, t.AccountID, t.ClientID, t.Scopes)
 }
 
 // SetIntrospectionFromToken answers RFC 7662 for the token's own client or an audience.
@@ -433,7 +441,7 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	}
 	if t.AccountID != "" {
 		ui := new(oidc.UserInfo)
-		if err := s.setClaims(ctx, ui, t.AccountID, t.Scopes); err != nil {
+		if err := s.setClaims(ctx, ui, t.AccountID, t.ClientID, t.Scopes); err != nil {
 			return err
 		}
 		resp.SetUserInfo(ui)
@@ -488,6 +496,11 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 	}
 	if req.UserID != b.Session.AccountID {
 		return req.RedirectURI, nil
+	}
+	// The library accepts expired hints, so any ID token the person ever received would do;
+	// only one issued from this very session ends it without asking.
+	if req.IDTokenHintClaims.GetAuthTime().Unix() != b.Session.AuthTime.Unix() {
+		return s.settings.ConfirmLogoutURL(req.RedirectURI), nil
 	}
 	if err := s.db.EndSession(ctx, b.Session.ID); err != nil {
 		return "", serverError(err)

@@ -49,18 +49,23 @@ func (a authRequest) LogValue() slog.Value {
 // refreshRequest adapts passport.RefreshToken to op.RefreshTokenRequest.
 type refreshRequest struct {
 	*passport.RefreshToken
-	current []byte // hash of the token being exchanged
+	narrowed []string // the scopes this refresh asked for, when fewer than granted
 }
 
 var _ op.RefreshTokenRequest = (*refreshRequest)(nil)
 
-func (r *refreshRequest) GetAMR() []string            { return r.AMR }
-func (r *refreshRequest) GetAudience() []string       { return r.Audience }
-func (r *refreshRequest) GetAuthTime() time.Time      { return r.AuthTime }
-func (r *refreshRequest) GetClientID() string         { return r.ClientID }
-func (r *refreshRequest) GetScopes() []string         { return r.Scopes }
+func (r *refreshRequest) GetAMR() []string       { return r.AMR }
+func (r *refreshRequest) GetAudience() []string  { return r.Audience }
+func (r *refreshRequest) GetAuthTime() time.Time { return r.AuthTime }
+func (r *refreshRequest) GetClientID() string    { return r.ClientID }
+func (r *refreshRequest) GetScopes() []string {
+	if r.narrowed != nil {
+		return r.narrowed
+	}
+	return r.Scopes
+}
 func (r *refreshRequest) GetSubject() string          { return r.AccountID }
-func (r *refreshRequest) SetCurrentScopes(s []string) { r.Scopes = s }
+func (r *refreshRequest) SetCurrentScopes(s []string) { r.narrowed = s }
 
 // clientCredentialsRequest is the token request of the client_credentials grant: the
 // client is its own subject.
@@ -127,8 +132,13 @@ func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
 }
 
-// IsScopeAllowed admits the extra scopes registered for the client; the library drops any
-// other non-standard scope from the request.
+// IsScopeAllowed admits Passport's custom scopes for every client (what they release is
+// governed by publicity and consent) and the extra scopes registered for this client, such
+// as passport:account for first-party apps. The library drops any other scope.
 func (c *client) IsScopeAllowed(scope string) bool {
+	switch scope {
+	case passport.ScopeOrganization, passport.ScopeVerification, passport.ScopeIdentifiers:
+		return true
+	}
 	return slices.Contains(c.Scopes, scope) && !strings.ContainsAny(scope, " \"\\")
 }

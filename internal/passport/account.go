@@ -55,6 +55,10 @@ type Account struct {
 	VerificationStatus  string
 	VerificationComment string
 	PasswordHash        string
+	Publicity           map[Field]Publicity // the person's explicit choices
+	PrivateProfile      bool
+	UnlockedFields      []string
+	PhotoID             string // "" when there is no photo
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
 	LastVisitAt         *time.Time

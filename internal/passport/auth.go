@@ -34,6 +34,9 @@ type AuthRequest struct {
 	CreatedAt           time.Time
 	ExpiresAt           time.Time
 
+	// LoginSessionID is the session that typed the password for this very request.
+	LoginSessionID string
+
 	// Set once the person has signed in and consented.
 	Done      bool
 	Subject   string
@@ -53,6 +56,19 @@ func (r *AuthRequest) NeedsLogin(authTime, now time.Time) bool {
 		return false
 	}
 	return now.Sub(authTime) > time.Duration(*r.MaxAge)*time.Second || *r.MaxAge == 0
+}
+
+// SatisfiedBy reports whether the session may answer this request without a new password:
+// the session that signed in for this very request always may; another only when it is
+// fresh enough for max_age (and prompt=login) and belongs to the id_token_hint's subject.
+func (r *AuthRequest) SatisfiedBy(s *Session, now time.Time) bool {
+	if s == nil {
+		return false
+	}
+	if r.HintSubject != "" && r.HintSubject != s.AccountID {
+		return false
+	}
+	return s.ID == r.LoginSessionID || !r.NeedsLogin(s.AuthTime, now)
 }
 
 // Session is a signed-in browser.

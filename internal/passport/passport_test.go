@@ -103,35 +103,119 @@ func TestValidateClientRedirects(t *testing.T) {
 	}
 }
 
-// TestReleaseClaims: claims go out only for granted scopes, verified flags only with values.
-func TestReleaseClaims(t *testing.T) {
+// TestReleaseRule is SPEC §3's rule as a table: every level × consent given or not ×
+// private switch × scope granted or not, for every field.
+func TestReleaseRule(t *testing.T) {
 	bd := time.Date(1815, 12, 10, 0, 0, 0, 0, time.UTC)
-	a := &Account{ID: "id", Login: "ada", GivenName: "Ada", FamilyName: "Lovelace", Nickname: "countess", Birthdate: &bd,
-		Email: "ada@example.org", EmailVerified: true, Locale: "en-GB", UpdatedAt: time.Unix(1700000000, 0)}
-	for name, tc := range map[string]struct {
-		scopes []string
-		want   []string
-		absent []string
+	base := Account{ID: "id", Login: "ada", GivenName: "Ada", FamilyName: "Lovelace", Nickname: "countess", Birthdate: &bd,
+		Email: "ada@example.org", EmailVerified: true, Phone: "+441234567890", Organization: "Analytical Society",
+		Position: "Programmer", PhotoID: "photo-1", Locale: "en-GB", UpdatedAt: time.Unix(1700000000, 0)}
+	rules := NewRules(Rules{PhotoURL: func(id string) string { return "https://id.example/photos/" + id }})
+	// The claim that shows each field, and the scope that asks for it.
+	fields := map[Field]struct {
+		claim string
+		scope string
 	}{
-		"openid only":      {[]string{"openid"}, nil, []string{"name", "email", "phone_number", "sub"}},
-		"profile":          {[]string{"openid", "profile"}, []string{"name", "given_name", "family_name", "nickname", "preferred_username", "birthdate", "locale", "updated_at"}, []string{"email"}},
-		"email":            {[]string{"openid", "email"}, []string{"email", "email_verified"}, []string{"name"}},
-		"phone, no number": {[]string{"openid", "phone"}, nil, []string{"phone_number", "phone_number_verified"}},
-	} {
-		got := ReleaseClaims(a, tc.scopes)
-		for _, k := range tc.want {
-			if _, ok := got[k]; !ok {
-				t.Errorf("%s: %s missing from %v", name, k, got)
-			}
-		}
-		for _, k := range tc.absent {
-			if _, ok := got[k]; ok {
-				t.Errorf("%s: %s released: %v", name, k, got)
+		FieldNickname: {"nickname", ScopeProfile}, FieldPicture: {"picture", ScopeProfile}, FieldGivenName: {"given_name", ScopeProfile},
+		FieldFamilyName: {"family_name", ScopeProfile}, FieldBirthdate: {"birthdate", ScopeProfile}, FieldLogin: {"preferred_username", ScopeProfile},
+		FieldEmail: {"email", ScopeEmail}, FieldPhone: {"phone_number", ScopePhone}, FieldOrganization: {"organization", ScopeOrganization},
+	}
+	for f, fc := range fields {
+		for _, level := range []Publicity{Private, OnRequest, Public} {
+			for _, consented := range []bool{false, true} {
+				for _, private := range []bool{false, true} {
+					for _, granted := range []bool{false, true} {
+						a := base
+						a.Publicity = map[Field]Publicity{f: level}
+						a.PrivateProfile = private
+						scopes := []string{ScopeOpenID}
+						if granted {
+							scopes = append(scopes, fc.scope)
+						}
+						var cons []Field
+						if consented {
+							cons = []Field{f}
+						}
+						_, got := rules.Release(&a, scopes, cons)[fc.claim]
+						want := granted && !private && (level == Public || (level == OnRequest && consented))
+						if got != want {
+							t.Errorf("%s level=%s consented=%v private=%v scope granted=%v: released %v, want %v",
+								f, level, consented, private, granted, got, want)
+						}
+					}
+				}
 			}
 		}
 	}
-	if got := ReleaseClaims(a, []string{"profile"}); got["name"] != "Ada Lovelace" || got["birthdate"] != "1815-12-10" {
-		t.Errorf("values: %v", got)
+}
+
+func TestReleaseDetails(t *testing.T) {
+	a := &Account{ID: "id", Login: "ada", GivenName: "Ada", FamilyName: "Lovelace", Email: "ada@example.org",
+		UpdatedAt: time.Unix(1700000000, 0), Publicity: map[Field]Publicity{FieldGivenName: Public, FieldFamilyName: Private}}
+	rules := NewRules(Rules{})
+	c := rules.Release(a, []string{"openid", "profile", "email", "phone", "verification"}, nil)
+	if c["name"] != "Ada" {
+		t.Errorf("name is made of released parts only: got %v", c["name"])
+	}
+	if _, ok := c["email_verified"]; ok {
+		t.Error("email_verified released without the email")
+	}
+	if _, ok := c["phone_number_verified"]; ok {
+		t.Error("phone_number_verified released without a phone")
+	}
+	if _, ok := c["sub"]; ok {
+		t.Error("Release sets sub; the caller owns it")
+	}
+	if c["verification_status"] != "" && c["verification_status"] != nil {
+		t.Errorf("verification status: %v", c["verification_status"])
+	}
+	if got := rules.Release(a, []string{"openid", "email"}, []Field{FieldEmail}); got["email"] != "ada@example.org" || got["email_verified"] != false {
+		t.Errorf("consented email: %v", got)
+	}
+}
+
+func TestConsentItems(t *testing.T) {
+	a := &Account{ID: "id", Login: "ada", GivenName: "Ada", Nickname: "countess", Email: "ada@example.org",
+		Publicity: map[Field]Publicity{FieldLogin: Private}}
+	rules := NewRules(Rules{})
+	items := rules.ConsentItems(a, []string{"openid", "profile", "email", "phone"}, map[Field]bool{FieldEmail: false})
+	got := map[Field]ConsentItem{}
+	for _, it := range items {
+		got[it.Field] = it
+	}
+	if len(items) != 4 { // nickname, given_name, login, email: the empty fields are left out
+		t.Fatalf("items: %+v", items)
+	}
+	if got[FieldNickname].Level != Public || got[FieldGivenName].Level != OnRequest || got[FieldLogin].Level != Private {
+		t.Errorf("levels: %+v", items)
+	}
+	if !got[FieldEmail].Decided || got[FieldEmail].Granted {
+		t.Errorf("a remembered no: %+v", got[FieldEmail])
+	}
+	if !NeedsConsent(items) {
+		t.Error("given_name is on request with no decision: consent is needed")
+	}
+	if NeedsConsent(rules.ConsentItems(a, []string{"openid", "email"}, map[Field]bool{FieldEmail: false})) {
+		t.Error("a decided field does not need consent again")
+	}
+}
+
+func TestLockedAndRequired(t *testing.T) {
+	rules := NewRules(Rules{Locked: map[string][]Field{"admin": {FieldGivenName}, "external": {FieldPicture}},
+		Required: []Field{FieldGivenName, FieldEmail}})
+	a := &Account{RegistrationMethod: "admin", Email: "x@example.org"}
+	if !rules.IsLocked(a, FieldGivenName) || rules.IsLocked(a, FieldNickname) {
+		t.Error("admin accounts lock the given name only")
+	}
+	a.UnlockedFields = []string{"given_name"}
+	if rules.IsLocked(a, FieldGivenName) {
+		t.Error("an unlocked field is editable")
+	}
+	if !rules.IsLocked(&Account{RegistrationMethod: "external:google"}, FieldPicture) {
+		t.Error("external:* accounts follow the external rule")
+	}
+	if got := rules.MissingRequired(a); len(got) != 1 || got[0] != FieldGivenName {
+		t.Errorf("missing: %v", got)
 	}
 }
 

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"maps"
 
 	"github.com/jackc/pgx/v5"
 
@@ -11,6 +12,8 @@ import (
 const accountColumns = `id, coalesce(login, '') AS login, nickname, given_name, family_name, birthdate,
 	email, email_verified, phone, phone_verified, locale, position, organization, roles,
 	registration_method, status, verification_status, verification_comment, password_hash,
+	publicity, private_profile, unlocked_fields,
+	coalesce((SELECT p.id::text FROM photos p WHERE p.account_id = accounts.id), '') AS photo_id,
 	created_at, updated_at, last_visit_at`
 
 // CreateAccount inserts a new account and fills in its ID and timestamps. Returns ECONFLICT
@@ -29,15 +32,19 @@ func (db *DB) CreateAccount(ctx context.Context, a *passport.Account) error {
 	if a.Roles == nil {
 		a.Roles = []string{}
 	}
+	if a.Publicity == nil {
+		a.Publicity = map[passport.Field]passport.Publicity{}
+	}
 	err := db.pool.QueryRow(ctx, `
 		INSERT INTO accounts (login, login_folded, nickname, given_name, family_name, birthdate,
 			email, email_verified, phone, phone_verified, locale, position, organization, roles,
-			registration_method, status, verification_status, password_hash, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)
+			registration_method, status, verification_status, password_hash, publicity, private_profile,
+			created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)
 		RETURNING id`,
 		a.Login, passport.FoldLogin(a.Login), a.Nickname, a.GivenName, a.FamilyName, a.Birthdate,
 		a.Email, a.EmailVerified, a.Phone, a.PhoneVerified, a.Locale, a.Position, a.Organization, a.Roles,
-		a.RegistrationMethod, a.Status, a.VerificationStatus, a.PasswordHash, now,
+		a.RegistrationMethod, a.Status, a.VerificationStatus, a.PasswordHash, a.Publicity, a.PrivateProfile, now,
 	).Scan(&a.ID)
 	if err != nil {
 		if passport.ErrorCode(mapErr(err, "")) == passport.ECONFLICT {
@@ -73,4 +80,52 @@ func (db *DB) AccountByLogin(ctx context.Context, login string) (*passport.Accou
 func (db *DB) SetPasswordHash(ctx context.Context, id, hash string) error {
 	_, err := db.pool.Exec(ctx, `UPDATE accounts SET password_hash = $2 WHERE id = $1`, id, hash)
 	return err
+}
+
+// UpdateAccount locks the account, lets update change it, and saves the person-editable
+// parts (main information, contacts, publicity, the private switch) in one transaction. If
+// update returns an error nothing is saved. When the photo's publicity or the private
+// switch changes, the photo gets a new id, so URLs released earlier stop working.
+// Returns ENOTFOUND if there is no such account.
+func (db *DB) UpdateAccount(ctx context.Context, id string, update func(*passport.Account) error) (*passport.Account, error) {
+	if !isUUID(id) {
+		return nil, passport.Errorf(passport.ENOTFOUND, "No such account.")
+	}
+	var out *passport.Account
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1 FOR UPDATE`, id)
+		a, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.Account])
+		if err != nil {
+			return mapErr(err, "No such account.")
+		}
+		before := *a
+		before.Publicity = maps.Clone(a.Publicity)
+		if err := update(a); err != nil {
+			return err
+		}
+		if a.Publicity == nil {
+			a.Publicity = map[passport.Field]passport.Publicity{}
+		}
+		a.UpdatedAt = db.now()
+		_, err = tx.Exec(ctx, `
+			UPDATE accounts SET nickname = $2, given_name = $3, family_name = $4, birthdate = $5, locale = $6,
+				email = $7, email_verified = $8, phone = $9, phone_verified = $10, publicity = $11,
+				private_profile = $12, updated_at = $13
+			WHERE id = $1`,
+			a.ID, a.Nickname, a.GivenName, a.FamilyName, a.Birthdate, a.Locale, a.Email, a.EmailVerified,
+			a.Phone, a.PhoneVerified, a.Publicity, a.PrivateProfile, a.UpdatedAt)
+		if err != nil {
+			return err
+		}
+		if a.PhotoID != "" && (before.Publicity[passport.FieldPicture] != a.Publicity[passport.FieldPicture] ||
+			before.PrivateProfile != a.PrivateProfile) {
+			if err := tx.QueryRow(ctx, `UPDATE photos SET id = gen_random_uuid() WHERE account_id = $1 RETURNING id`,
+				a.ID).Scan(&a.PhotoID); err != nil {
+				return err
+			}
+		}
+		out = a
+		return nil
+	})
+	return out, err
 }

@@ -12,6 +12,7 @@ import (
 const authRequestColumns = `id, client_id, redirect_uri, scopes, response_type, response_mode, state,
 	nonce, prompt, max_age, ui_locales, login_hint, acr_values, code_challenge, code_challenge_method,
 	hint_subject, browser_hash, created_at, expires_at, done, coalesce(account_id::text, '') AS subject,
+	coalesce(login_session_id::text, '') AS login_session_id,
 	coalesce(session_id::text, '') AS session_id, coalesce(auth_time, 'epoch') AS auth_time, amr, acr`
 
 // CreateAuthRequest stores a new auth request. r.ID must be a fresh random UUID.
@@ -40,19 +41,30 @@ func (db *DB) AuthRequest(ctx context.Context, id string) (*passport.AuthRequest
 }
 
 // CompleteAuthRequest marks the request done for the account and session, if it is still
-// pending, unexpired and bound to the same browser. Returns ENOTFOUND otherwise.
+// pending, unexpired and bound to the same browser, and records the application among the
+// person's connected apps. Returns ENOTFOUND otherwise.
 func (db *DB) CompleteAuthRequest(ctx context.Context, id string, browserHash []byte, s *passport.Session) error {
-	tag, err := db.pool.Exec(ctx, `
-		UPDATE auth_requests SET done = true, account_id = $3, session_id = $4, auth_time = $5, amr = $6
-		WHERE id = $1 AND browser_hash = $2 AND NOT done AND expires_at > $7`,
-		id, browserHash, s.AccountID, s.ID, s.AuthTime, s.AMR, db.now())
-	if err != nil {
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		now := db.now()
+		var clientID string
+		var scopes []string
+		err := tx.QueryRow(ctx, `
+			UPDATE auth_requests SET done = true, account_id = $3, session_id = $4, auth_time = $5, amr = $6
+			WHERE id = $1 AND browser_hash = $2 AND NOT done AND expires_at > $7
+			RETURNING client_id, scopes`,
+			id, browserHash, s.AccountID, s.ID, s.AuthTime, s.AMR, now).Scan(&clientID, &scopes)
+		if err == pgx.ErrNoRows {
+			return passport.Errorf(passport.ENOTFOUND, "This sign-in request has expired or is unknown.")
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `
+			INSERT INTO grants (account_id, client_id, scopes, first_at, last_at) VALUES ($1, $2, $3, $4, $4)
+			ON CONFLICT (account_id, client_id) DO UPDATE SET scopes = excluded.scopes, last_at = excluded.last_at`,
+			s.AccountID, clientID, scopes, now)
 		return err
-	}
-	if tag.RowsAffected() == 0 {
-		return passport.Errorf(passport.ENOTFOUND, "This sign-in request has expired or is unknown.")
-	}
-	return nil
+	})
 }
 
 // DeleteAuthRequest removes a pending request (after an error was sent to the client).
@@ -81,16 +93,30 @@ func (db *DB) SaveAuthCode(ctx context.Context, id string, codeHash []byte, life
 	return nil
 }
 
-// UseAuthCode consumes a code atomically and returns its request. A code can be used once:
-// the second use revokes every token issued from the first (RFC 6749 §4.1.2) and, like an
-// unknown or expired code, returns ENOTFOUND.
+// UseAuthCode consumes a code atomically and returns its request, for an active account.
+// The request's id becomes the family of the tokens the code yields, created here so that a
+// replay arriving before those tokens exist still revokes them. A code can be used once:
+// the second use revokes the family (RFC 6749 §4.1.2) and, like an unknown or expired code,
+// returns ENOTFOUND.
 func (db *DB) UseAuthCode(ctx context.Context, codeHash []byte) (*passport.AuthRequest, error) {
-	now := db.now()
-	rows, _ := db.pool.Query(ctx, `
-		UPDATE auth_requests SET code_used_at = $2
-		WHERE code_hash = $1 AND code_used_at IS NULL AND code_expires_at > $2
-		RETURNING `+authRequestColumns, codeHash, now)
-	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.AuthRequest])
+	gone := passport.Errorf(passport.ENOTFOUND, "The code is invalid, expired or already used.")
+	var r *passport.AuthRequest
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		now := db.now()
+		rows, _ := tx.Query(ctx, `
+			UPDATE auth_requests SET code_used_at = $2
+			WHERE code_hash = $1 AND code_used_at IS NULL AND code_expires_at > $2
+			  AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = auth_requests.account_id AND a.status = 'active')
+			RETURNING `+authRequestColumns, codeHash, now)
+		var err error
+		r, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.AuthRequest])
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO token_families (id, client_id, account_id, created_at) VALUES ($1, $2, $3, $4)`,
+			r.ID, r.ClientID, r.Subject, now)
+		return err
+	})
 	if err == nil {
 		return r, nil
 	}
@@ -105,7 +131,7 @@ func (db *DB) UseAuthCode(ctx context.Context, codeHash []byte) (*passport.AuthR
 			return nil, err
 		}
 	}
-	return nil, passport.Errorf(passport.ENOTFOUND, "The code is invalid, expired or already used.")
+	return nil, gone
 }
 
 // CodeHasChallenge reports whether the unused code with this hash was issued for a request
@@ -118,4 +144,11 @@ func (db *DB) CodeHasChallenge(ctx context.Context, codeHash []byte) (bool, erro
 		return false, nil
 	}
 	return has, err
+}
+
+// MarkLogin records that the session signed in with its password for this request, which
+// then satisfies prompt=login and max_age whatever the session's age.
+func (db *DB) MarkLogin(ctx context.Context, id, sessionID string) error {
+	_, err := db.pool.Exec(ctx, `UPDATE auth_requests SET login_session_id = $2 WHERE id = $1 AND NOT done`, id, sessionID)
+	return err
 }

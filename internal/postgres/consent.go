@@ -2,22 +2,139 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/passport-idp/passport/internal/passport"
 )
 
-// ConsentedScopes returns the scopes the account has allowed the client.
-func (db *DB) ConsentedScopes(ctx context.Context, accountID, clientID string) ([]string, error) {
-	rows, _ := db.pool.Query(ctx, `SELECT scope FROM consents WHERE account_id = $1 AND client_id = $2 ORDER BY scope`,
+// Decisions returns the person's consent decisions for the client: field -> granted.
+func (db *DB) Decisions(ctx context.Context, accountID, clientID string) (map[passport.Field]bool, error) {
+	rows, err := db.pool.Query(ctx, `SELECT field, granted FROM consents WHERE account_id = $1 AND client_id = $2`,
 		accountID, clientID)
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	out := map[passport.Field]bool{}
+	var f string
+	var granted bool
+	_, err = pgx.ForEachRow(rows, []any{&f, &granted}, func() error {
+		out[passport.Field(f)] = granted
+		return nil
+	})
+	return out, err
 }
 
-// GrantConsent records that the account allows the client the scopes.
-func (db *DB) GrantConsent(ctx context.Context, accountID, clientID string, scopes []string) error {
+// SaveDecisions records consent decisions for the client, replacing earlier ones for the
+// same fields.
+func (db *DB) SaveDecisions(ctx context.Context, accountID, clientID string, decisions map[passport.Field]bool) error {
+	if len(decisions) == 0 {
+		return nil
+	}
+	fields := make([]string, 0, len(decisions))
+	granted := make([]bool, 0, len(decisions))
+	for f, g := range decisions {
+		fields = append(fields, string(f))
+		granted = append(granted, g)
+	}
 	_, err := db.pool.Exec(ctx, `
-		INSERT INTO consents (account_id, client_id, scope, granted_at)
-		SELECT $1, $2, s, $4 FROM unnest($3::text[]) AS s
-		ON CONFLICT (account_id, client_id, scope) DO NOTHING`, accountID, clientID, scopes, db.now())
+		INSERT INTO consents (account_id, client_id, field, granted, decided_at)
+		SELECT $1, $2, f, g, $5 FROM unnest($3::text[], $4::bool[]) AS d (f, g)
+		ON CONFLICT (account_id, client_id, field) DO UPDATE SET granted = excluded.granted, decided_at = excluded.decided_at`,
+		accountID, clientID, fields, granted, db.now())
 	return err
+}
+
+// AccountForClient returns an active account together with the fields it consented to
+// release to the client, in one round trip: what userinfo and introspection need at every
+// call. Returns ENOTFOUND if the account is missing or not active.
+func (db *DB) AccountForClient(ctx context.Context, accountID, clientID string) (*passport.Account, []passport.Field, error) {
+	if !isUUID(accountID) {
+		return nil, nil, passport.Errorf(passport.ENOTFOUND, "No such account.")
+	}
+	rows, _ := db.pool.Query(ctx, `SELECT `+accountColumns+`,
+			coalesce((SELECT array_agg(field) FROM consents c WHERE c.account_id = accounts.id AND c.client_id = $2 AND c.granted), '{}') AS consented
+		FROM accounts WHERE id = $1 AND status = 'active'`, accountID, clientID)
+	type row struct {
+		passport.Account
+		Consented []string
+	}
+	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByNameLax[row])
+	if err != nil {
+		return nil, nil, mapErr(err, "No such account.")
+	}
+	fields := make([]passport.Field, len(r.Consented))
+	for i, f := range r.Consented {
+		fields[i] = passport.Field(f)
+	}
+	return &r.Account, fields, nil
+}
+
+// Grant is an application a person has signed in to.
+type Grant struct {
+	ClientID   string
+	ClientName string
+	Scopes     []string
+	FirstAt    time.Time
+	LastAt     time.Time
+}
+
+// Grants lists the applications the person has signed in to, most recent first.
+func (db *DB) Grants(ctx context.Context, accountID string) ([]Grant, error) {
+	rows, _ := db.pool.Query(ctx, `
+		SELECT g.client_id, coalesce(nullif(c.name, ''), c.id) AS client_name, g.scopes, g.first_at, g.last_at
+		FROM grants g JOIN clients c ON c.id = g.client_id
+		WHERE g.account_id = $1 ORDER BY g.last_at DESC`, accountID)
+	return pgx.CollectRows(rows, pgx.RowToStructByName[Grant])
+}
+
+// RevokeApp disconnects an application from the person: its consent decisions and grant are
+// deleted and every token it holds for the person is revoked, in one transaction. Returns
+// ENOTFOUND when the application was not connected.
+func (db *DB) RevokeApp(ctx context.Context, accountID, clientID string) error {
+	if !isUUID(accountID) {
+		return passport.Errorf(passport.ENOTFOUND, "This application is not connected to your account.")
+	}
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		now := db.now()
+		tag, err := tx.Exec(ctx, `DELETE FROM grants WHERE account_id = $1 AND client_id = $2`, accountID, clientID)
+		if err != nil {
+			return err
+		}
+		cons, err := tx.Exec(ctx, `DELETE FROM consents WHERE account_id = $1 AND client_id = $2`, accountID, clientID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 && cons.RowsAffected() == 0 {
+			return passport.Errorf(passport.ENOTFOUND, "This application is not connected to your account.")
+		}
+		// Families first, as in revokeFamily: a rotation in flight then waits and is refused.
+		if _, err := tx.Exec(ctx, `UPDATE token_families SET revoked_at = $3 WHERE account_id = $1 AND client_id = $2 AND revoked_at IS NULL`,
+			accountID, clientID, now); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = $3 WHERE account_id = $1 AND client_id = $2 AND revoked_at IS NULL`,
+			accountID, clientID, now); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE access_tokens SET revoked_at = $3 WHERE account_id = $1 AND client_id = $2 AND revoked_at IS NULL`,
+			accountID, clientID, now)
+		return err
+	})
+}
+
+// Consent is one stored decision, for the data export.
+type Consent struct {
+	ClientID  string    `json:"client_id"`
+	Field     string    `json:"field"`
+	Granted   bool      `json:"granted"`
+	DecidedAt time.Time `json:"decided_at"`
+}
+
+// Consents lists every consent decision of the person.
+func (db *DB) Consents(ctx context.Context, accountID string) ([]Consent, error) {
+	rows, _ := db.pool.Query(ctx, `SELECT client_id, field, granted, decided_at FROM consents
+		WHERE account_id = $1 ORDER BY client_id, field`, accountID)
+	return pgx.CollectRows(rows, pgx.RowToStructByName[Consent])
 }

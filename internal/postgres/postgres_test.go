@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -264,5 +265,83 @@ func TestDeleteExpired(t *testing.T) {
 	}
 	if _, err := db.AccessToken(ctx, live.ID); err != nil {
 		t.Errorf("live token deleted: %v", err)
+	}
+}
+
+// TestRevocationCannotMissARotation: revoking a family while its refresh token rotates
+// never leaves a live token behind, whichever wins.
+func TestRevocationCannotMissARotation(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	a := mustCreateAccount(t, db, "race-account")
+	c := mustCreateClient(t, db, "race-client")
+	now := time.Now()
+	for i := 0; i < 40; i++ {
+		family := fmt.Sprintf("%08x-0000-4000-8000-%012d", i+1, i)
+		at := &passport.AccessToken{FamilyID: family, ClientID: c.ID, AccountID: a.ID, Subject: a.ID, Scopes: []string{"openid"},
+			Audience: []string{c.ID}, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		rt := &passport.RefreshToken{FamilyID: family, ClientID: c.ID, AccountID: a.ID, Scopes: []string{"openid"},
+			Audience: []string{c.ID}, AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		old := fmt.Sprintf("race-old-%d", i)
+		if err := db.RotateTokens(ctx, at, rt, passport.HashToken(old), nil); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			at2, rt2 := *at, *rt
+			_ = db.RotateTokens(ctx, &at2, &rt2, passport.HashToken(fmt.Sprintf("race-new-%d", i)), passport.HashToken(old))
+		}()
+		go func() {
+			defer wg.Done()
+			if err := db.RevokeFamily(ctx, family); err != nil {
+				t.Error(err)
+			}
+		}()
+		wg.Wait()
+		var live int
+		if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NULL`, family).Scan(&live); err != nil {
+			t.Fatal(err)
+		}
+		if live != 0 {
+			t.Fatalf("round %d: %d refresh tokens survived the revocation", i, live)
+		}
+	}
+}
+
+// TestReplayedCodeRevokesTokensNotYetIssued: a code replayed between its first use and the
+// first exchange's token insertion still stops those tokens.
+func TestReplayedCodeRevokesTokensNotYetIssued(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	a := mustCreateAccount(t, db, "replay-account")
+	c := mustCreateClient(t, db, "replay-client")
+	now := time.Now()
+	r := &passport.AuthRequest{ID: "44444444-2222-4333-8444-555555555555", ClientID: c.ID, RedirectURI: c.RedirectURIs[0],
+		Scopes: []string{"openid"}, ResponseType: "code", BrowserHash: []byte("b"), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := db.CreateAuthRequest(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	s := &passport.Session{AccountID: a.ID, AuthTime: now, AMR: []string{"pwd"}, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := db.CreateSession(ctx, passport.HashToken("replay-cookie"), s); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CompleteAuthRequest(ctx, r.ID, []byte("b"), s); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveAuthCode(ctx, r.ID, passport.HashToken("replay-code"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UseAuthCode(ctx, passport.HashToken("replay-code")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UseAuthCode(ctx, passport.HashToken("replay-code")); passport.ErrorCode(err) != passport.ENOTFOUND {
+		t.Fatalf("replay: %v", err)
+	}
+	at := &passport.AccessToken{FamilyID: r.ID, ClientID: c.ID, AccountID: a.ID, Subject: a.ID, Scopes: []string{"openid"},
+		Audience: []string{c.ID}, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := db.CreateAccessToken(ctx, at); passport.ErrorCode(err) != passport.ENOTFOUND {
+		t.Fatalf("token for a replayed code: got %v, want ENOTFOUND", err)
 	}
 }

@@ -60,3 +60,25 @@ func (db *DB) EndSession(ctx context.Context, id string) error {
 	_, err := db.pool.Exec(ctx, `UPDATE sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL`, id, db.now())
 	return err
 }
+
+// SessionInfo is a session as the person sees it.
+type SessionInfo struct {
+	ID         string     `json:"id"`
+	IP         string     `json:"ip"`
+	UserAgent  string     `json:"user_agent"`
+	AMR        []string   `json:"amr"`
+	CreatedAt  time.Time  `json:"started_at"`
+	LastSeenAt time.Time  `json:"last_seen_at"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	EndedAt    *time.Time `json:"ended_at"`
+}
+
+// Sessions lists the account's sessions, live ones and those ended in the last 30 days,
+// newest first.
+func (db *DB) Sessions(ctx context.Context, accountID string) ([]SessionInfo, error) {
+	rows, _ := db.pool.Query(ctx, `
+		SELECT id, ip, user_agent, amr, created_at, last_seen_at, expires_at, ended_at FROM sessions
+		WHERE account_id = $1 AND (ended_at IS NULL OR ended_at > $2) ORDER BY created_at DESC`,
+		accountID, db.now().Add(-30*24*time.Hour))
+	return pgx.CollectRows(rows, pgx.RowToStructByName[SessionInfo])
+}

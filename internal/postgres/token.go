@@ -15,9 +15,38 @@ const accessTokenColumns = `id, family_id, client_id, coalesce(account_id::text,
 const refreshTokenColumns = `r.id, r.family_id, r.client_id, r.account_id, r.scopes, r.audience,
 	r.auth_time, r.amr, r.created_at, r.expires_at`
 
-// CreateAccessToken stores an access token and fills in its ID.
+// CreateAccessToken stores an access token and fills in its ID. Its family must be live:
+// returns ENOTFOUND when it was revoked (a replayed code, a disconnected app).
 func (db *DB) CreateAccessToken(ctx context.Context, t *passport.AccessToken) error {
-	return db.tx(ctx, func(tx pgx.Tx) error { return insertAccessToken(ctx, tx, t) })
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		if err := lockFamily(ctx, tx, t.FamilyID, t.ClientID, t.AccountID, db.now()); err != nil {
+			return err
+		}
+		return insertAccessToken(ctx, tx, t)
+	})
+}
+
+// lockFamily creates the token family when it is new, locks its row until the transaction
+// ends, and refuses a revoked family. Revocation takes the same lock first, so the two
+// serialise: a token is either inserted before the revocation (and then revoked with its
+// family) or refused after it.
+func lockFamily(ctx context.Context, tx pgx.Tx, family, clientID, accountID string, now time.Time) error {
+	var account *string
+	if accountID != "" {
+		account = &accountID
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO token_families (id, client_id, account_id, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (id) DO NOTHING`, family, clientID, account, now); err != nil {
+		return err
+	}
+	var revoked bool
+	if err := tx.QueryRow(ctx, `SELECT revoked_at IS NOT NULL FROM token_families WHERE id = $1 FOR UPDATE`, family).Scan(&revoked); err != nil {
+		return err
+	}
+	if revoked {
+		return passport.Errorf(passport.ENOTFOUND, "This grant was revoked.")
+	}
+	return nil
 }
 
 func insertAccessToken(ctx context.Context, tx pgx.Tx, t *passport.AccessToken) error {
@@ -36,24 +65,39 @@ func insertAccessToken(ctx context.Context, tx pgx.Tx, t *passport.AccessToken) 
 // newHash) in one transaction. When currentHash is not nil it is the refresh token being
 // exchanged: it is marked used in the same statement that checks it is still usable, so two
 // concurrent exchanges of one token cannot both succeed. If it was already used, that is
-// reuse: the whole family is revoked and ENOTFOUND returned.
+// reuse: the whole family is revoked and ENOTFOUND returned. A revoked family refuses new
+// tokens.
 func (db *DB) RotateTokens(ctx context.Context, at *passport.AccessToken, rt *passport.RefreshToken, newHash, currentHash []byte) error {
 	reused := false
+	gone := passport.Errorf(passport.ENOTFOUND, "The refresh token is invalid, expired or already used.")
 	err := db.tx(ctx, func(tx pgx.Tx) error {
+		now := db.now()
 		if currentHash != nil {
-			var family string
-			err := tx.QueryRow(ctx, `
-				UPDATE refresh_tokens SET used_at = $2
-				WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2
-				RETURNING family_id`, currentHash, db.now()).Scan(&family)
+			// The family is locked before the old token is marked used: revocation takes the
+			// locks in the same order, so the two serialise instead of deadlocking.
+			err := tx.QueryRow(ctx, `SELECT family_id FROM refresh_tokens WHERE token_hash = $1`, currentHash).Scan(&rt.FamilyID)
 			if err == pgx.ErrNoRows {
-				reused = true
-				return passport.Errorf(passport.ENOTFOUND, "The refresh token is invalid, expired or already used.")
+				return gone
 			}
 			if err != nil {
 				return err
 			}
-			rt.FamilyID, at.FamilyID = family, family
+			at.FamilyID = rt.FamilyID
+		}
+		if err := lockFamily(ctx, tx, rt.FamilyID, rt.ClientID, rt.AccountID, now); err != nil {
+			return err
+		}
+		if currentHash != nil {
+			tag, err := tx.Exec(ctx, `
+				UPDATE refresh_tokens SET used_at = $2
+				WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2`, currentHash, now)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				reused = true
+				return gone
+			}
 		}
 		if err := insertAccessToken(ctx, tx, at); err != nil {
 			return err
@@ -66,7 +110,7 @@ func (db *DB) RotateTokens(ctx context.Context, at *passport.AccessToken, rt *pa
 		).Scan(&rt.ID)
 	})
 	if reused {
-		if rerr := db.revokeFamilyOfRefresh(ctx, currentHash); rerr != nil {
+		if rerr := db.RevokeFamily(ctx, rt.FamilyID); rerr != nil {
 			return rerr
 		}
 	}
@@ -119,7 +163,8 @@ func (db *DB) AccessToken(ctx context.Context, id string) (*passport.AccessToken
 	rows, _ := db.pool.Query(ctx, `
 		SELECT `+accessTokenColumns+` FROM access_tokens t
 		WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2
-		  AND (account_id IS NULL OR EXISTS (SELECT 1 FROM accounts a WHERE a.id = t.account_id AND a.status = 'active'))`,
+		  AND (account_id IS NULL OR EXISTS (SELECT 1 FROM accounts a WHERE a.id = t.account_id AND a.status = 'active'))
+		  AND NOT EXISTS (SELECT 1 FROM clients c WHERE c.id = t.client_id AND c.disabled)`,
 		id, db.now())
 	t, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.AccessToken])
 	return t, mapErr(err, "The access token is invalid or expired.")
@@ -149,19 +194,10 @@ func (db *DB) RevokeFamily(ctx context.Context, family string) error {
 	return db.tx(ctx, func(tx pgx.Tx) error { return revokeFamily(ctx, tx, family, db.now()) })
 }
 
-func (db *DB) revokeFamilyOfRefresh(ctx context.Context, hash []byte) error {
-	var family string
-	err := db.pool.QueryRow(ctx, `SELECT family_id FROM refresh_tokens r WHERE token_hash = $1`, hash).Scan(&family)
-	if err == pgx.ErrNoRows {
-		return nil
-	}
-	if err != nil {
+func revokeFamily(ctx context.Context, tx pgx.Tx, family string, now time.Time) error {
+	if _, err := tx.Exec(ctx, `UPDATE token_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, family, now); err != nil {
 		return err
 	}
-	return db.RevokeFamily(ctx, family)
-}
-
-func revokeFamily(ctx context.Context, tx pgx.Tx, family string, now time.Time) error {
 	if _, err := tx.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL`, family, now); err != nil {
 		return err
 	}

@@ -60,7 +60,9 @@ func (s *Server) browser(next echo.HandlerFunc) echo.HandlerFunc {
 		b := &passport.Browser{}
 		if ck, err := c.Cookie(s.cookie.browser); err == nil && len(ck.Value) == 43 {
 			b.Hash = passport.HashToken(ck.Value)
-		} else {
+		} else if m := c.Request().Method; m == http.MethodGet || m == http.MethodHead {
+			// Only a navigation mints the cookie: a cross-site POST arrives without our
+			// SameSite=Lax cookies and must not replace them (and fails its CSRF check).
 			v := passport.NewToken()
 			b.Hash = passport.HashToken(v)
 			s.setCookie(c, s.cookie.browser, v, browserCookieLifetime)
@@ -113,7 +115,8 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		if token == "" {
 			token = c.Request().Header.Get("X-CSRF-Token")
 		}
-		if subtle.ConstantTimeCompare([]byte(token), []byte(s.csrfToken(browserOf(c)))) != 1 {
+		b := browserOf(c)
+		if b == nil || b.Hash == nil || subtle.ConstantTimeCompare([]byte(token), []byte(s.csrfToken(b))) != 1 {
 			return passport.Errorf(passport.EFORBIDDEN, "This form has expired. Go back, reload the page and try again.")
 		}
 		return next(c)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -35,6 +36,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
+		s.apiErrorResponse(c, err)
+		return
+	}
 	status, heading, message := http.StatusInternalServerError, "Something went wrong", passport.ErrorMessage(err)
 	var he *echo.HTTPError
 	switch {
@@ -52,8 +57,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		status = statusOf[passport.ErrorCode(err)]
 		heading = http.StatusText(status)
 	default:
-		s.log.ErrorContext(c.Request().Context(), "internal error", slog.String("error", err.Error()),
-			slog.String("path", c.Request().URL.Path))
+		s.logInternal(c, err)
 	}
 	if err := s.renderError(c, status, heading, message); err != nil {
 		s.log.ErrorContext(c.Request().Context(), "rendering the error page", slog.String("error", err.Error()))
@@ -66,4 +70,9 @@ func (s *Server) renderError(c echo.Context, status int, heading, message string
 		return c.NoContent(status)
 	}
 	return s.page(c, status, "error", errorPage{Base: s.base(c, heading), Heading: heading, Message: message})
+}
+
+func (s *Server) logInternal(c echo.Context, err error) {
+	s.log.ErrorContext(c.Request().Context(), "internal error", slog.String("error", err.Error()),
+		slog.String("path", c.Request().URL.Path))
 }

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -65,8 +64,7 @@ func (s *Server) handleSigninForm(c echo.Context) error {
 		return err
 	}
 	sess := b.Session
-	usable := sess != nil && !req.NeedsLogin(sess.AuthTime, s.db.Now()) &&
-		(req.HintSubject == "" || req.HintSubject == sess.AccountID)
+	usable := req.SatisfiedBy(sess, s.db.Now())
 	if req.HasPrompt("none") {
 		if !usable {
 			s.oidc.Fail(c.Response(), c.Request(), req, "login_required", "The person is not signed in.")
@@ -155,6 +153,10 @@ func (s *Server) handleSigninSubmit(c echo.Context) error {
 			}
 		}
 	}
+	if req != nil && req.HintSubject != "" && req.HintSubject != account.ID {
+		// OIDC Core §3.1.2.1: the application asked for a particular person.
+		return fail(http.StatusForbidden, "The application asked you to sign in with a different account.")
+	}
 	switch account.Status {
 	case passport.StatusActive:
 	case passport.StatusBlocked:
@@ -172,6 +174,10 @@ func (s *Server) handleSigninSubmit(c echo.Context) error {
 	if req == nil {
 		return c.Redirect(http.StatusSeeOther, "/")
 	}
+	if err := s.db.MarkLogin(ctx, req.ID, sess.ID); err != nil {
+		return err
+	}
+	req.LoginSessionID = sess.ID
 	return s.continueFlow(c, req, client, sess)
 }
 
@@ -188,7 +194,7 @@ func (s *Server) startSession(c echo.Context, a *passport.Account, amr []string)
 	now := s.db.Now().UTC().Truncate(time.Second)
 	token := passport.NewToken()
 	sess := &passport.Session{AccountID: a.ID, AuthTime: now, AMR: amr, CreatedAt: now,
-		ExpiresAt: now.Add(s.cfg.SessionLifetime), IP: c.RealIP(), UserAgent: truncate(c.Request().UserAgent(), 512)}
+		ExpiresAt: now.Add(s.cfg.SessionLifetime), IP: c.RealIP(), UserAgent: cleanText(c.Request().UserAgent(), 512)}
 	if err := s.db.CreateSession(ctx, passport.HashToken(token), sess); err != nil {
 		return nil, err
 	}
@@ -197,14 +203,24 @@ func (s *Server) startSession(c echo.Context, a *passport.Account, amr []string)
 	return sess, nil
 }
 
-// continueFlow runs after the person is known: consent when needed, then back to the
-// library's callback, which issues the code.
+// continueFlow runs after the person is known: the required fields they left empty, then
+// consent when an on-request field has no decision yet, then back to the library's
+// callback, which issues the code. prompt=none never shows a page.
 func (s *Server) continueFlow(c echo.Context, req *passport.AuthRequest, client *passport.Client, sess *passport.Session) error {
-	missing, err := s.missingConsent(c, req, sess.AccountID)
+	ctx := c.Request().Context()
+	a, err := s.db.Account(ctx, sess.AccountID)
 	if err != nil {
 		return err
 	}
-	if len(missing) > 0 || req.HasPrompt("consent") {
+	if len(s.missingEditable(a)) > 0 && !req.HasPrompt("none") {
+		return c.Redirect(http.StatusSeeOther, "/signin/complete?authRequestID="+req.ID)
+	}
+	decisions, err := s.db.Decisions(ctx, a.ID, req.ClientID)
+	if err != nil {
+		return err
+	}
+	items := s.cfg.Rules.ConsentItems(a, req.Scopes, decisions)
+	if passport.NeedsConsent(items) || req.HasPrompt("consent") {
 		if req.HasPrompt("none") {
 			s.oidc.Fail(c.Response(), c.Request(), req, "consent_required", "The person has not consented to this application.")
 			return nil
@@ -214,38 +230,38 @@ func (s *Server) continueFlow(c echo.Context, req *passport.AuthRequest, client 
 	return s.complete(c, req, sess)
 }
 
-// complete marks the request done for this session and hands it to the callback.
+// complete marks the request done for this session and hands it to the callback. It checks
+// again that the session answers the request, since the consent and profile pages can be
+// opened directly.
 func (s *Server) complete(c echo.Context, req *passport.AuthRequest, sess *passport.Session) error {
+	if !req.SatisfiedBy(sess, s.db.Now()) {
+		return c.Redirect(http.StatusSeeOther, "/signin?authRequestID="+req.ID)
+	}
 	if err := s.db.CompleteAuthRequest(c.Request().Context(), req.ID, browserOf(c).Hash, sess); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, s.oidc.CallbackURL(req.ID))
 }
 
-// consentScopes are the requested scopes that need the person's consent: all but openid,
-// which only says who they are to an application they chose to sign in to.
-func consentScopes(req *passport.AuthRequest) []string {
-	var out []string
-	for _, sc := range req.Scopes {
-		if sc != passport.ScopeOpenID {
-			out = append(out, sc)
+// flowSession is the browser's session if it may answer req (see SatisfiedBy), else nil:
+// pages after sign-in call it so that opening them directly cannot skip a demanded login.
+func (s *Server) flowSession(c echo.Context, req *passport.AuthRequest) *passport.Session {
+	if sess := browserOf(c).Session; req.SatisfiedBy(sess, s.db.Now()) {
+		return sess
+	}
+	return nil
+}
+
+// missingEditable lists the required fields that are empty and that the person can fill in
+// (a locked one is the administrator's to fill).
+func (s *Server) missingEditable(a *passport.Account) []passport.Field {
+	var out []passport.Field
+	for _, f := range s.cfg.Rules.MissingRequired(a) {
+		if _, ok := completeInputs[f]; ok && !s.cfg.Rules.IsLocked(a, f) {
+			out = append(out, f)
 		}
 	}
 	return out
-}
-
-func (s *Server) missingConsent(c echo.Context, req *passport.AuthRequest, accountID string) ([]string, error) {
-	granted, err := s.db.ConsentedScopes(c.Request().Context(), accountID, req.ClientID)
-	if err != nil {
-		return nil, err
-	}
-	var missing []string
-	for _, sc := range consentScopes(req) {
-		if !slices.Contains(granted, sc) {
-			missing = append(missing, sc)
-		}
-	}
-	return missing, nil
 }
 
 // handleSigninCancel is the sign-in page's Cancel button: access_denied to the application.
@@ -258,70 +274,108 @@ func (s *Server) handleSigninCancel(c echo.Context) error {
 	return nil
 }
 
-type scopeLine struct {
-	Scope       string
-	Description string
-}
-
-type consentPage struct {
+type completePage struct {
 	Base
 	AuthRequestID string
 	ClientName    string
-	Scopes        []scopeLine
+	Fields        []formField
 }
 
-var scopeDescriptions = map[string]string{
-	passport.ScopeProfile:       "Your name, nickname, login, birth date and language",
-	passport.ScopeEmail:         "Your email address",
-	passport.ScopePhone:         "Your phone number",
-	passport.ScopeOfflineAccess: "Keep access while you are away (the application may refresh its tokens)",
+// formField is one input of a form, with its value and the message next to it.
+type formField struct {
+	Name, Label, Type, Value, Error, Hint, Autocomplete string
+	Locked                                              bool // shown, not editable
 }
 
-// handleConsentForm shows what the application asks for, with Allow and Deny.
-func (s *Server) handleConsentForm(c echo.Context) error {
-	id := c.QueryParam("authRequestID")
-	req, client, err := s.authRequest(c, id)
+// completeInputs are the required fields a person can fill in during sign-in.
+var completeInputs = map[passport.Field]formField{
+	passport.FieldNickname:   {Name: "nickname", Label: "Public name", Type: "text", Autocomplete: "nickname"},
+	passport.FieldGivenName:  {Name: "given_name", Label: "Given name", Type: "text", Autocomplete: "given-name"},
+	passport.FieldFamilyName: {Name: "family_name", Label: "Family name", Type: "text", Autocomplete: "family-name"},
+	passport.FieldBirthdate:  {Name: "birthdate", Label: "Birth date", Type: "date", Autocomplete: "bday", Hint: "YYYY-MM-DD"},
+	passport.FieldEmail:      {Name: "email", Label: "Email", Type: "email", Autocomplete: "email"},
+}
+
+// handleCompleteForm asks for the required fields the person left empty, before the
+// application gets them back.
+func (s *Server) handleCompleteForm(c echo.Context) error {
+	req, client, err := s.authRequest(c, c.QueryParam("authRequestID"))
 	if err != nil {
 		return err
 	}
-	if browserOf(c).Session == nil {
-		return c.Redirect(http.StatusFound, "/signin?authRequestID="+id)
-	}
-	page := consentPage{Base: s.base(c, "Allow access"), AuthRequestID: id, ClientName: client.DisplayName()}
-	page.Scopes = append(page.Scopes, scopeLine{passport.ScopeOpenID, "Know that it is you (your Passport account ID)"})
-	for _, sc := range consentScopes(req) {
-		d := scopeDescriptions[sc]
-		if d == "" {
-			d = "Access named “" + sc + "”"
-		}
-		page.Scopes = append(page.Scopes, scopeLine{sc, d})
-	}
-	return s.page(c, http.StatusOK, "consent", page)
-}
-
-// handleConsentSubmit stores the consent and completes the request, or sends access_denied.
-func (s *Server) handleConsentSubmit(c echo.Context) error {
-	id := c.FormValue("authRequestID")
-	req, _, err := s.authRequest(c, id)
-	if err != nil {
-		return err
-	}
-	sess := browserOf(c).Session
+	sess := s.flowSession(c, req)
 	if sess == nil {
-		return c.Redirect(http.StatusSeeOther, "/signin?authRequestID="+id)
+		return c.Redirect(http.StatusFound, "/signin?authRequestID="+req.ID)
 	}
-	switch c.FormValue("decision") {
-	case "allow":
-		if err := s.db.GrantConsent(c.Request().Context(), sess.AccountID, req.ClientID, consentScopes(req)); err != nil {
+	a, err := s.db.Account(c.Request().Context(), sess.AccountID)
+	if err != nil {
+		return err
+	}
+	return s.renderComplete(c, http.StatusOK, req, client, a, nil, nil)
+}
+
+func (s *Server) renderComplete(c echo.Context, status int, req *passport.AuthRequest, client *passport.Client,
+	a *passport.Account, values map[string]string, errs FieldErrors) error {
+	page := completePage{Base: s.base(c, "Complete your profile"), AuthRequestID: req.ID, ClientName: client.DisplayName()}
+	for _, f := range s.missingEditable(a) {
+		in := completeInputs[f]
+		in.Value, in.Error = values[in.Name], errs[in.Name]
+		page.Fields = append(page.Fields, in)
+	}
+	if len(page.Fields) == 0 {
+		return s.continueFlow(c, req, client, s.flowSession(c, req))
+	}
+	return s.page(c, status, "complete", page)
+}
+
+// handleCompleteSubmit saves the fields and continues the sign-in once none is missing.
+func (s *Server) handleCompleteSubmit(c echo.Context) error {
+	req, client, err := s.authRequest(c, c.FormValue("authRequestID"))
+	if err != nil {
+		return err
+	}
+	sess := s.flowSession(c, req)
+	if sess == nil {
+		return c.Redirect(http.StatusSeeOther, "/signin?authRequestID="+req.ID)
+	}
+	ctx := c.Request().Context()
+	a, err := s.db.Account(ctx, sess.AccountID)
+	if err != nil {
+		return err
+	}
+	values := map[string]string{}
+	var in MainInput
+	errs := FieldErrors{}
+	for _, f := range s.missingEditable(a) {
+		field := completeInputs[f]
+		v := strings.TrimSpace(c.FormValue(field.Name))
+		values[field.Name] = v
+		if v == "" {
+			errs[field.Name] = field.Label + " is required."
+			continue
+		}
+		switch f {
+		case passport.FieldNickname:
+			in.Nickname = &v
+		case passport.FieldGivenName:
+			in.GivenName = &v
+		case passport.FieldFamilyName:
+			in.FamilyName = &v
+		case passport.FieldBirthdate:
+			in.Birthdate = &v
+		case passport.FieldEmail:
+			in.Email = &v
+		}
+	}
+	if len(errs) == 0 {
+		if _, errs, err = s.updateMain(ctx, a.ID, in); err != nil {
 			return err
 		}
-		return s.complete(c, req, sess)
-	case "deny":
-		s.oidc.Fail(c.Response(), c.Request(), req, "access_denied", "The person denied access.")
-		return nil
-	default:
-		return passport.Errorf(passport.EINVALID, "Choose Allow or Deny.")
 	}
+	if len(errs) > 0 {
+		return s.renderComplete(c, http.StatusBadRequest, req, client, a, values, errs)
+	}
+	return s.continueFlow(c, req, client, sess)
 }
 
 func humanDuration(d time.Duration) string {
@@ -331,9 +385,11 @@ func humanDuration(d time.Duration) string {
 	return "a minute"
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+// cleanText makes s storable: valid UTF-8, no NUL, at most n bytes.
+func cleanText(s string, n int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, ""), "\x00", "")
+	if len(s) > n {
+		s = strings.ToValidUTF8(s[:n], "")
 	}
-	return strings.ToValidUTF8(s[:n], "")
+	return s
 }

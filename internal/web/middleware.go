@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -211,4 +212,71 @@ func (s *Server) bearerErrors(next echo.HandlerFunc) echo.HandlerFunc {
 			return c.JSON(http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "The access token is invalid, expired or revoked."})
 		}
 	}
+}
+
+// noQuery refuses credentials in the URL of the token, introspection and revocation
+// endpoints (RFC 6749 §2.3.1: proxies and logs keep URLs).
+func noQuery(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Request().URL.RawQuery != "" {
+			return c.JSON(http.StatusBadRequest, map[string]string{"error": "invalid_request",
+				"error_description": "Send parameters in the request body, not in the URL."})
+		}
+		return next(c)
+	}
+}
+
+// validText refuses requests whose query, form fields or path parameters are not valid
+// UTF-8 or contain NUL: PostgreSQL cannot store them, and no person typed them.
+func (s *Server) validText(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		bad := false
+		check := func(v string) {
+			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+				bad = true
+			}
+		}
+		for _, v := range c.ParamValues() {
+			check(v)
+		}
+		for k, vs := range r.URL.Query() {
+			check(k)
+			for _, v := range vs {
+				check(v)
+			}
+		}
+		if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+			if err := r.ParseForm(); err == nil {
+				for k, vs := range r.PostForm {
+					check(k)
+					for _, v := range vs {
+						check(v)
+					}
+				}
+			}
+		}
+		if !bad {
+			return next(c)
+		}
+		p := r.URL.Path
+		switch {
+		case strings.HasPrefix(p, "/oauth/") || p == "/revoke" || p == "/userinfo":
+			return c.JSON(http.StatusBadRequest, map[string]string{"error": "invalid_request",
+				"error_description": "The request contains bytes that are not valid UTF-8 text."})
+		default:
+			return passport.Errorf(passport.EINVALID, "The request contains characters that are not valid text.")
+		}
+	}
+}
+
+// handleAuthorizePost turns a form-posted authorization request into a GET. A cross-site
+// POST carries none of Passport's SameSite=Lax cookies, so the signed-in session would look
+// absent; the redirected GET navigation carries them.
+func (s *Server) handleAuthorizePost(c echo.Context) error {
+	form, err := c.FormParams()
+	if err != nil {
+		return passport.Errorf(passport.EINVALID, "The authorization request could not be read.")
+	}
+	return c.Redirect(http.StatusSeeOther, "/authorize?"+form.Encode())
 }

@@ -46,10 +46,10 @@ func (r *renderer) parse() error {
 	}
 	pages := map[string]*template.Template{}
 	for _, n := range names {
-		if n == "layout.html" {
+		if n == "layout.html" || n == "partials.html" {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(r.templates, "layout.html", n)
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(r.templates, "layout.html", "partials.html", n)
 		if err != nil {
 			return fmt.Errorf("templates: %w", err)
 		}

@@ -10,7 +10,7 @@ import (
 // OpenID Provider gets explicit paths and methods, so Echo answers 404 and 405 itself.
 func (s *Server) routes() {
 	e := s.echo
-	e.Use(s.requestID, s.logRequests, s.recoverPanics)
+	e.Use(s.requestID, s.logRequests, s.recoverPanics, s.validText)
 
 	// Probes.
 	e.GET("/healthz", s.handleHealthz)
@@ -31,6 +31,37 @@ func (s *Server) routes() {
 	e.GET("/signout", s.handleSignoutForm, page...)
 	e.POST("/signout", s.handleSignoutSubmit, page...)
 	e.GET("/signed-out", s.handleSignedOut, page...)
+	e.GET("/signin/complete", s.handleCompleteForm, page...)
+	e.POST("/signin/complete", s.handleCompleteSubmit, page...)
+
+	// The personal cabinet.
+	e.GET("/profile", s.cabinet(s.handleProfile), page...)
+	e.GET("/profile/edit", s.cabinet(s.handleEditForm), page...)
+	e.POST("/profile/edit", s.cabinet(s.handleEditSubmit), page...)
+	e.POST("/profile/photo", s.cabinet(s.handlePhotoUpload), page...)
+	e.POST("/profile/photo/delete", s.cabinet(s.handlePhotoDelete), page...)
+	e.POST("/profile/privacy", s.cabinet(s.handlePrivacySubmit), page...)
+	e.GET("/profile/apps", s.cabinet(s.handleApps), page...)
+	e.POST("/profile/apps/revoke", s.cabinet(s.handleAppRevoke), page...)
+	e.GET("/profile/export", s.cabinet(s.handleExport), page...)
+	e.GET("/policy", s.handlePolicy, page...)
+
+	// Public profiles and photos: anyone may read them; they hold public fields only.
+	e.GET("/people/:id", s.handlePerson, page...)
+	e.GET("/people/:id/profile.json", s.handlePersonJSON)
+	e.GET("/people/:id/contact.vcf", s.handleVCard)
+	e.GET("/photos/:id", s.handlePhoto)
+
+	// The account API (docs/openapi.yaml).
+	api := e.Group("/api/v1", s.apiAuth)
+	api.GET("/me", s.apiGetMe)
+	api.PATCH("/me", s.apiPatchMe)
+	api.PATCH("/me/publicity", s.apiPatchPublicity)
+	api.PUT("/me/photo", s.apiPutPhoto)
+	api.DELETE("/me/photo", s.apiDeletePhoto)
+	api.GET("/me/apps", s.apiGetApps)
+	api.DELETE("/me/apps/:client_id", s.apiDeleteApp)
+	api.GET("/me/export", s.apiExport)
 
 	// OpenID Provider. Routes a browser visits get the browser in their context; /authorize
 	// errors that the library prints as plain text become an HTML page.
@@ -40,11 +71,12 @@ func (s *Server) routes() {
 	getPost := []string{http.MethodGet, http.MethodPost, http.MethodOptions}
 	e.Match(get, "/.well-known/openid-configuration", h, s.protocolHeaders)
 	e.Match(get, "/keys", h, s.protocolHeaders)
-	e.Match(getPost, "/authorize", h, s.protocolHeaders, s.browser, s.htmlErrors)
+	e.Match(get, "/authorize", h, s.protocolHeaders, s.browser, s.htmlErrors)
+	e.POST("/authorize", s.handleAuthorizePost, s.protocolHeaders)
 	e.GET("/authorize/callback", h, s.protocolHeaders, s.browser, s.htmlErrors)
 	e.Match(getPost, "/end_session", h, s.protocolHeaders, s.browser)
-	e.Match(post, "/oauth/token", h, s.protocolHeaders, noStore)
-	e.Match(post, "/oauth/introspect", h, s.protocolHeaders, noStore)
-	e.Match(post, "/revoke", h, s.protocolHeaders, noStore)
+	e.Match(post, "/oauth/token", h, s.protocolHeaders, noStore, noQuery)
+	e.Match(post, "/oauth/introspect", h, s.protocolHeaders, noStore, noQuery)
+	e.Match(post, "/revoke", h, s.protocolHeaders, noStore, noQuery)
 	e.Match(getPost, "/userinfo", h, s.protocolHeaders, noStore, s.bearerErrors)
 }

@@ -5,6 +5,7 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -29,6 +30,9 @@ type OIDC interface {
 	// Fail sends an OAuth error (access_denied, login_required, …) to the application and
 	// ends the auth request.
 	Fail(w http.ResponseWriter, r *http.Request, req *passport.AuthRequest, code, description string)
+	// AccessToken returns the valid access token behind a bearer value. Returns ENOTFOUND
+	// for anything else.
+	AccessToken(ctx context.Context, bearer string) (*passport.AccessToken, error)
 }
 
 // Config is what the web layer needs to know.
@@ -43,6 +47,9 @@ type Config struct {
 	RatePerIP       int
 	TrustedProxies  []string
 	AssetsDir       string // development: read templates and static files from here
+	Rules           passport.Rules
+	Photo           passport.PhotoLimits
+	Policy          []byte // the personal-data processing policy document (Markdown)
 }
 
 // Server is the HTTP side of Passport.

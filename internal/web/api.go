@@ -1,0 +1,287 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/passport-idp/passport/internal/passport"
+)
+
+// The account API, /api/v1/me: every cabinet action for the signed-in person, documented in
+// docs/openapi.yaml. It accepts the cabinet's session cookie (unsafe methods then need the
+// X-CSRF-Token header) or a bearer access token carrying the passport:account scope, which
+// only first-party clients may be given.
+
+// apiError is the body of every API error.
+type apiError struct {
+	Error apiErrorBody `json:"error"`
+}
+
+type apiErrorBody struct {
+	Code    string      `json:"code"`
+	Message string      `json:"message"`
+	Fields  FieldErrors `json:"fields,omitempty"`
+}
+
+const apiAccountKey = "passport.api.account"
+
+func apiAccount(c echo.Context) *passport.Account {
+	a, _ := c.Get(apiAccountKey).(*passport.Account)
+	return a
+}
+
+// apiAuth authenticates the API caller by bearer token or by session cookie.
+func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		var accountID string
+		if auth := c.Request().Header.Get("Authorization"); auth != "" {
+			scheme, raw, _ := strings.Cut(auth, " ")
+			var t *passport.AccessToken
+			var err error = passport.Errorf(passport.ENOTFOUND, "not a bearer token")
+			if strings.EqualFold(scheme, "Bearer") {
+				t, err = s.oidc.AccessToken(ctx, strings.TrimSpace(raw))
+			}
+			if passport.ErrorCode(err) == passport.ENOTFOUND {
+				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="passport", error="invalid_token"`)
+				return passport.Errorf(passport.EUNAUTHORIZED, "The access token is invalid, expired or revoked.")
+			}
+			if err != nil {
+				return err
+			}
+			if t.AccountID == "" || !slices.Contains(t.Scopes, passport.ScopeAccount) {
+				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="passport", error="insufficient_scope", scope="`+passport.ScopeAccount+`"`)
+				return passport.Errorf(passport.EFORBIDDEN, "The access token lacks the %s scope.", passport.ScopeAccount)
+			}
+			accountID = t.AccountID
+		} else {
+			if err := s.browser(func(echo.Context) error { return nil })(c); err != nil {
+				return err
+			}
+			b := browserOf(c)
+			if b.Session == nil {
+				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="passport"`)
+				return passport.Errorf(passport.EUNAUTHORIZED, "Sign in, or send a bearer access token.")
+			}
+			if err := s.csrf(func(echo.Context) error { return nil })(c); err != nil {
+				return err
+			}
+			accountID = b.Session.AccountID
+		}
+		a, err := s.db.Account(ctx, accountID)
+		if passport.ErrorCode(err) == passport.ENOTFOUND || (err == nil && a.Status != passport.StatusActive) {
+			return passport.Errorf(passport.EUNAUTHORIZED, "This account cannot use the API.")
+		}
+		if err != nil {
+			return err
+		}
+		c.Set(apiAccountKey, a)
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return next(c)
+	}
+}
+
+// Me is the person's profile as the API returns it.
+type Me struct {
+	ID                 string            `json:"id"`
+	Login              string            `json:"login"`
+	Nickname           string            `json:"nickname"`
+	GivenName          string            `json:"given_name"`
+	FamilyName         string            `json:"family_name"`
+	Birthdate          *string           `json:"birthdate"`
+	Locale             string            `json:"locale"`
+	Email              string            `json:"email"`
+	EmailVerified      bool              `json:"email_verified"`
+	Phone              string            `json:"phone_number"`
+	PhoneVerified      bool              `json:"phone_number_verified"`
+	Organization       string            `json:"organization"`
+	Position           string            `json:"position"`
+	Roles              []string          `json:"roles"`
+	Picture            *string           `json:"picture"`
+	Publicity          map[string]string `json:"publicity"`
+	PrivateProfile     bool              `json:"private_profile"`
+	LockedFields       []string          `json:"locked_fields"`
+	MissingRequired    []string          `json:"missing_required_fields"`
+	VerificationStatus string            `json:"verification_status"`
+	PublicProfileURL   string            `json:"public_profile_url"`
+	UpdatedAt          time.Time         `json:"updated_at"`
+}
+
+func (s *Server) me(a *passport.Account) Me {
+	m := Me{ID: a.ID, Login: a.Login, Nickname: a.Nickname, GivenName: a.GivenName, FamilyName: a.FamilyName,
+		Locale: a.Locale, Email: a.Email, EmailVerified: a.EmailVerified, Phone: a.Phone, PhoneVerified: a.PhoneVerified,
+		Organization: a.Organization, Position: a.Position, Roles: nz(a.Roles), PrivateProfile: a.PrivateProfile,
+		Publicity: map[string]string{}, LockedFields: []string{}, MissingRequired: []string{},
+		VerificationStatus: a.VerificationStatus, PublicProfileURL: s.cfg.Issuer + "/people/" + a.ID, UpdatedAt: a.UpdatedAt}
+	if a.Birthdate != nil {
+		d := a.Birthdate.Format(time.DateOnly)
+		m.Birthdate = &d
+	}
+	if a.PhotoID != "" {
+		u := s.cfg.Rules.PhotoURL(a.PhotoID)
+		m.Picture = &u
+	}
+	for _, f := range passport.Fields {
+		m.Publicity[string(f)] = string(s.cfg.Rules.Level(a, f))
+	}
+	for _, f := range []passport.Field{passport.FieldNickname, passport.FieldPicture, passport.FieldGivenName,
+		passport.FieldFamilyName, passport.FieldBirthdate} {
+		if s.cfg.Rules.IsLocked(a, f) {
+			m.LockedFields = append(m.LockedFields, string(f))
+		}
+	}
+	for _, f := range s.cfg.Rules.MissingRequired(a) {
+		m.MissingRequired = append(m.MissingRequired, string(f))
+	}
+	return m
+}
+
+// decodeJSON reads a JSON body strictly: unknown fields are an error, not silently ignored.
+func decodeJSON(c echo.Context, v any) error {
+	if ct := c.Request().Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		return passport.Errorf(passport.EINVALID, "Send the body as application/json.")
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), c.Request().Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return passport.Errorf(passport.EINVALID, "The JSON body is invalid: %s.", jsonProblem(err))
+	}
+	return nil
+}
+
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return "field " + te.Field + " has the wrong type"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+func (s *Server) apiGetMe(c echo.Context) error {
+	return c.JSON(http.StatusOK, s.me(apiAccount(c)))
+}
+
+// invalidFields is the API's answer to field mistakes: 422 with a message per field.
+func invalidFields(errs FieldErrors) error {
+	return &fieldsError{errs}
+}
+
+type fieldsError struct{ fields FieldErrors }
+
+func (e *fieldsError) Error() string { return "invalid fields" }
+
+func (s *Server) apiPatchMe(c echo.Context) error {
+	var in MainInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if in.Email != nil {
+		return invalidFields(FieldErrors{"email": "Change your email address with /api/v1/me/email, which confirms it."})
+	}
+	a, errs, err := s.updateMain(c.Request().Context(), apiAccount(c).ID, in)
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		return invalidFields(errs)
+	}
+	return c.JSON(http.StatusOK, s.me(a))
+}
+
+func (s *Server) apiPatchPublicity(c echo.Context) error {
+	var in PublicityInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	a, errs, err := s.setPublicity(c.Request().Context(), apiAccount(c).ID, in)
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		return invalidFields(errs)
+	}
+	return c.JSON(http.StatusOK, s.me(a))
+}
+
+func (s *Server) apiPutPhoto(c echo.Context) error {
+	a := apiAccount(c)
+	data, err := readUpload(c, s.cfg.Photo.MaxBytes)
+	if err == nil {
+		err = s.uploadPhoto(c.Request().Context(), a, data)
+	}
+	if err != nil {
+		return err
+	}
+	a, err = s.db.Account(c.Request().Context(), a.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.me(a))
+}
+
+func (s *Server) apiDeletePhoto(c echo.Context) error {
+	if err := s.deletePhoto(c.Request().Context(), apiAccount(c)); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) apiGetApps(c echo.Context) error {
+	apps, err := s.connectedApps(c.Request().Context(), apiAccount(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"apps": apps})
+}
+
+func (s *Server) apiDeleteApp(c echo.Context) error {
+	if err := s.db.RevokeApp(c.Request().Context(), apiAccount(c).ID, c.Param("client_id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) apiExport(c echo.Context) error {
+	x, err := s.export(c.Request().Context(), apiAccount(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, x)
+}
+
+// apiErrorResponse writes err as the API's JSON error.
+func (s *Server) apiErrorResponse(c echo.Context, err error) {
+	var fe *fieldsError
+	var he *echo.HTTPError
+	body := apiError{}
+	status := http.StatusInternalServerError
+	switch {
+	case errors.As(err, &fe):
+		status, body.Error = http.StatusUnprocessableEntity, apiErrorBody{Code: passport.EINVALID,
+			Message: "Some fields are invalid; nothing was saved.", Fields: fe.fields}
+	case errors.As(err, &he):
+		status = he.Code
+		body.Error = apiErrorBody{Code: strings.ReplaceAll(strings.ToLower(http.StatusText(he.Code)), " ", "_"), Message: http.StatusText(he.Code) + "."}
+	default:
+		code := passport.ErrorCode(err)
+		status = statusOf[code]
+		body.Error = apiErrorBody{Code: code, Message: passport.ErrorMessage(err)}
+		var pe *passport.Error
+		if errors.As(err, &pe) && pe.Field != "" {
+			body.Error.Fields = FieldErrors{pe.Field: pe.Message}
+			if code == passport.EINVALID {
+				status = http.StatusUnprocessableEntity
+			}
+		}
+		if code == passport.EINTERNAL {
+			s.logInternal(c, err)
+		}
+	}
+	_ = c.JSON(status, body)
+}

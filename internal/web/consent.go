@@ -1,0 +1,176 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/passport-idp/passport/internal/passport"
+)
+
+type consentPage struct {
+	Base
+	AuthRequestID string
+	ClientName    string
+	SubjectID     string
+	Scopes        []consentScope
+	Offline       bool
+}
+
+// consentScope is one requested scope with its fields.
+type consentScope struct {
+	Title string
+	Scope string
+	Lines []consentLine
+	Note  string
+}
+
+// consentLine is one field: public ones are always shared, on-request ones are checkboxes,
+// private ones are hidden with a link to the setting.
+type consentLine struct {
+	Field    string
+	Label    string
+	Value    string
+	PhotoURL string
+	Level    passport.Publicity
+	Checked  bool
+}
+
+var scopeTitles = map[string]string{
+	passport.ScopeProfile:      "Profile",
+	passport.ScopeEmail:        "Email",
+	passport.ScopePhone:        "Phone",
+	passport.ScopeOrganization: "Organisation",
+	passport.ScopeIdentifiers:  "Linked accounts",
+	passport.ScopeVerification: "Verification",
+}
+
+// fieldValue is how a field's value reads on pages.
+func fieldValue(a *passport.Account, f passport.Field) string {
+	switch f {
+	case passport.FieldLogin:
+		return a.Login
+	case passport.FieldNickname:
+		return a.Nickname
+	case passport.FieldGivenName:
+		return a.GivenName
+	case passport.FieldFamilyName:
+		return a.FamilyName
+	case passport.FieldBirthdate:
+		if a.Birthdate != nil {
+			return a.Birthdate.Format("2 January 2006")
+		}
+	case passport.FieldEmail:
+		return a.Email
+	case passport.FieldPhone:
+		return a.Phone
+	case passport.FieldOrganization:
+		v := a.Organization
+		if a.Position != "" {
+			v += ", " + a.Position
+		}
+		return v
+	case passport.FieldPicture:
+		if a.PhotoID != "" {
+			return "Your photo"
+		}
+	}
+	return ""
+}
+
+// handleConsentForm shows, per requested scope, every field with its value and level.
+func (s *Server) handleConsentForm(c echo.Context) error {
+	id := c.QueryParam("authRequestID")
+	req, client, err := s.authRequest(c, id)
+	if err != nil {
+		return err
+	}
+	sess := s.flowSession(c, req)
+	if sess == nil {
+		return c.Redirect(http.StatusFound, "/signin?authRequestID="+id)
+	}
+	ctx := c.Request().Context()
+	a, err := s.db.Account(ctx, sess.AccountID)
+	if err != nil {
+		return err
+	}
+	decisions, err := s.db.Decisions(ctx, a.ID, req.ClientID)
+	if err != nil {
+		return err
+	}
+	page := consentPage{Base: s.base(c, "Allow access"), AuthRequestID: id, ClientName: client.DisplayName(), SubjectID: a.ID}
+	page.Account = a
+	for _, scope := range req.Scopes {
+		switch scope {
+		case passport.ScopeOfflineAccess:
+			page.Offline = true
+			continue
+		case passport.ScopeVerification:
+			page.Scopes = append(page.Scopes, consentScope{Title: scopeTitles[scope], Scope: scope,
+				Lines: []consentLine{{Label: "Verification status", Value: a.VerificationStatus, Level: passport.Public}}})
+			continue
+		}
+		title, ok := scopeTitles[scope]
+		if !ok {
+			continue
+		}
+		cs := consentScope{Title: title, Scope: scope}
+		for _, it := range s.cfg.Rules.ConsentItems(a, []string{scope}, decisions) {
+			line := consentLine{Field: string(it.Field), Label: passport.FieldLabels[it.Field],
+				Value: fieldValue(a, it.Field), Level: it.Level, Checked: !it.Decided || it.Granted}
+			if it.Field == passport.FieldPicture {
+				line.PhotoURL = "/photos/" + a.PhotoID
+			}
+			cs.Lines = append(cs.Lines, line)
+		}
+		if scope == passport.ScopeProfile {
+			cs.Note = "Your language setting and when your profile last changed are shared with the profile."
+		}
+		if len(cs.Lines) == 0 && cs.Note == "" {
+			cs.Note = "Nothing to share: these fields are empty in your profile."
+		}
+		page.Scopes = append(page.Scopes, cs)
+	}
+	return s.page(c, http.StatusOK, "consent", page)
+}
+
+// handleConsentSubmit stores a decision for every on-request field of the request (ticked:
+// yes, unticked: no) and completes it; Deny sends access_denied and stores nothing.
+func (s *Server) handleConsentSubmit(c echo.Context) error {
+	id := c.FormValue("authRequestID")
+	req, _, err := s.authRequest(c, id)
+	if err != nil {
+		return err
+	}
+	sess := s.flowSession(c, req)
+	if sess == nil {
+		return c.Redirect(http.StatusSeeOther, "/signin?authRequestID="+id)
+	}
+	switch c.FormValue("decision") {
+	case "allow":
+	case "deny":
+		s.oidc.Fail(c.Response(), c.Request(), req, "access_denied", "The person denied access.")
+		return nil
+	default:
+		return passport.Errorf(passport.EINVALID, "Choose Allow or Deny.")
+	}
+	ctx := c.Request().Context()
+	a, err := s.db.Account(ctx, sess.AccountID)
+	if err != nil {
+		return err
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return passport.Errorf(passport.EINVALID, "The form could not be read.")
+	}
+	decisions := map[passport.Field]bool{}
+	for _, it := range s.cfg.Rules.ConsentItems(a, req.Scopes, nil) {
+		if it.Level == passport.OnRequest {
+			decisions[it.Field] = form.Has("share_" + string(it.Field))
+		}
+	}
+	if err := s.db.SaveDecisions(ctx, a.ID, req.ClientID, decisions); err != nil {
+		return err
+	}
+	return s.complete(c, req, sess)
+}

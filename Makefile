@@ -9,7 +9,7 @@ GO    ?= $(shell scripts/ensure-go.sh)
 DEV_SECRET := $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/passport/dev-secret-key
 export PASSPORT_TEST_DATABASE_URL ?= postgres://passport:passport@127.0.0.1:5432/postgres?sslmode=disable
 
-.PHONY: run test db build lint clean
+.PHONY: run test db browser build lint clean
 
 ## run: bring up PostgreSQL, migrate, create the demo account and client, serve on :8080
 run: db build $(DEV_SECRET)
@@ -18,10 +18,14 @@ run: db build $(DEV_SECRET)
 	PASSPORT_SECRET_KEY=$$(cat $(DEV_SECRET)) PASSPORT_LOG_FORMAT=text PASSPORT_DEV_ASSETS_DIR=$(CURDIR) \
 		exec ./bin/passport serve
 
-## test: bring up PostgreSQL, then go vet and go test against it (a throwaway database per package)
-test: db
+## test: bring up PostgreSQL (and Chromium for the page tests), then go vet and go test
+test: db browser
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+
+## browser: install Debian's chromium when it is missing (page tests drive it headless)
+browser:
+	@scripts/browser-up.sh
 
 ## db: install/start the local PostgreSQL and create the passport role and database
 db:

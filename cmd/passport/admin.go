@@ -119,16 +119,21 @@ func (e cliEnv) clientCreate(args []string) error {
 	secret := fs.String("secret", "", "client secret for a confidential client; generated and printed when omitted")
 	public := fs.Bool("public", false, "public client (no secret; PKCE S256 required)")
 	name := fs.String("name", "", "name shown to people on the consent page")
-	var redirects, logouts, grants multi
+	var redirects, logouts, grants, scopes multi
 	fs.Var(&redirects, "redirect-uri", "redirect URI, exact match (repeatable)")
 	fs.Var(&logouts, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
 	fs.Var(&grants, "grant-type", "authorization_code, refresh_token or client_credentials (repeatable;\n"+
 		"default authorization_code and refresh_token)")
+	fs.Var(&scopes, "scope", "an extra scope the client may request, e.g. passport:account for a first-party\n"+
+		"app that manages the person's own account through /api/v1/me (repeatable)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	return e.write(*cfgPath, func(config.Config) (func(*postgres.DB) error, error) {
 		c, generated, err := newClient(*id, *secret, *name, *public, redirects, logouts, grants)
+		if c != nil {
+			c.Scopes = scopes
+		}
 		return func(db *postgres.DB) error {
 			if err := db.CreateClient(e.ctx, c); err != nil {
 				return err

@@ -132,6 +132,16 @@ func setupClient(t *testing.T, id string, extra ...string) string {
 	return secret
 }
 
+// setupSelfUser is setupUser for a person who registered themselves, so no field is locked.
+func setupSelfUser(t *testing.T, login, password string) string {
+	t.Helper()
+	id := setupUser(t, login, password)
+	if _, err := openDB(t).Pool().Exec(context.Background(), `UPDATE accounts SET registration_method = 'self' WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 func setupUser(t *testing.T, login, password string) string {
 	t.Helper()
 	return strings.TrimSpace(mustCLI(t, "user", "create", "--login", login, "--email", login+"@example.com",

@@ -75,6 +75,11 @@ func ValidateClient(c *Client) error {
 			return err
 		}
 	}
+	for _, sc := range c.Scopes {
+		if sc == "" || strings.ContainsAny(sc, " \"\\") || len(sc) > 100 {
+			return FieldError("scope", "%q is not a valid scope name.", sc)
+		}
+	}
 	for _, g := range c.GrantTypes {
 		if g != GrantAuthorizationCode && g != GrantRefreshToken && g != GrantClientCredentials {
 			return FieldError("grant_types", "Unknown grant type %q.", g)

@@ -271,12 +271,12 @@ func TestProfileEditingAndBadInput(t *testing.T) {
 		body  any
 		field string
 	}{
-		"birth date in the future":  {"/me", map[string]any{"birthdate": "2999-01-01", "nickname": "changed"}, "birthdate"},
-		"birth date not a date":     {"/me", map[string]any{"birthdate": "yesterday"}, "birthdate"},
-		"bad language tag":          {"/me", map[string]any{"locale": "not a language!"}, "locale"},
-		"name with control chars":   {"/me", map[string]any{"given_name": "Bar\u0007bara"}, "given_name"},
-		"unknown publicity level":   {"/me/publicity", map[string]any{"fields": map[string]string{"email": "friends", "nickname": "private"}}, "email"},
-		"unknown field":             {"/me/publicity", map[string]any{"fields": map[string]string{"shoe_size": "public"}}, "shoe_size"},
+		"birth date in the future": {"/me", map[string]any{"birthdate": "2999-01-01", "nickname": "changed"}, "birthdate"},
+		"birth date not a date":    {"/me", map[string]any{"birthdate": "yesterday"}, "birthdate"},
+		"bad language tag":         {"/me", map[string]any{"locale": "not a language!"}, "locale"},
+		"name with control chars":  {"/me", map[string]any{"given_name": "Bar\u0007bara"}, "given_name"},
+		"unknown publicity level":  {"/me/publicity", map[string]any{"fields": map[string]string{"email": "friends", "nickname": "private"}}, "email"},
+		"unknown field":            {"/me/publicity", map[string]any{"fields": map[string]string{"shoe_size": "public"}}, "shoe_size"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s, out := api(t, b, http.MethodPatch, tc.path, "", tc.body)
@@ -641,5 +641,31 @@ func TestRequiredFieldsAskedAtSignIn(t *testing.T) {
 	}
 	if _, page := b.get(srv.URL + "/profile"); !strings.Contains(page, "Your profile is missing: Public name") {
 		t.Error("the profile page does not mention the missing field")
+	}
+}
+
+// TestConnectedAppsPage: the cabinet lists what each app receives and disconnects it.
+func TestConnectedAppsPage(t *testing.T) {
+	srv := startServer(t, "")
+	secret := setupClient(t, "apps-web")
+	setupSelfUser(t, "annie", "harvard-computer-1")
+	b := newBrowser(t, srv)
+	rp := newRP(t, srv, "apps-web", secret, "profile", "email", "offline_access")
+	v := oauth2.GenerateVerifier()
+	tok, err := rp.exchange(rp.signIn(b, "a", v, "annie", "harvard-computer-1"), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, page := b.get(srv.URL + "/profile/apps")
+	if !strings.Contains(page, "App apps-web") || !strings.Contains(page, "annie@example.com") {
+		t.Fatalf("apps page: %.600s", page)
+	}
+	form := hidden(page)
+	resp, page := b.post("/profile/apps/revoke", form)
+	if resp.Request.URL.Path != "/profile/apps" || !strings.Contains(page, "disconnected") || strings.Contains(page, "App apps-web") {
+		t.Fatalf("after disconnect: %s %.400s", resp.Request.URL, page)
+	}
+	if _, err := rp.oauth.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); oauthErrorCode(err) != "invalid_grant" {
+		t.Errorf("refresh after disconnect: %v", err)
 	}
 }

@@ -31,15 +31,8 @@ func TestTwoInstancesActAsOne(t *testing.T) {
 		t.Fatalf("exchange on the second server: %v", err)
 	}
 	viaB.verify(tok, "nonce-two")
-	req, _ := http.NewRequest(http.MethodGet, b.URL+"/userinfo", nil)
-	tok.SetAuthHeader(req)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := readBody(t, resp)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, sub) || !strings.Contains(body, "twin@example.com") {
-		t.Fatalf("userinfo on the second server: %d %s", resp.StatusCode, body)
+	if got := userinfo(t, b, tok); got["sub"] != sub || got["email"] != "twin@example.com" {
+		t.Fatalf("userinfo on the second server: %v", got)
 	}
 	// Rotation on one server is seen by the other: the old refresh token is reuse there.
 	if _, err := viaB.oauth.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {

@@ -55,6 +55,24 @@ func mustCreateClient(t *testing.T, db *postgres.DB, id string) *passport.Client
 	return c
 }
 
+// mustAuthRequest creates a pending auth request for the client, bound to browser "b", and
+// a session for the account; the caller completes it.
+func mustAuthRequest(t *testing.T, db *postgres.DB, id string, a *passport.Account, c *passport.Client, cookie string) (*passport.AuthRequest, *passport.Session) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	r := &passport.AuthRequest{ID: id, ClientID: c.ID, RedirectURI: c.RedirectURIs[0],
+		Scopes: []string{"openid"}, ResponseType: "code", BrowserHash: []byte("b"), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := db.CreateAuthRequest(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	s := &passport.Session{AccountID: a.ID, AuthTime: now, AMR: []string{"pwd"}, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := db.CreateSession(ctx, passport.HashToken(cookie), s); err != nil {
+		t.Fatal(err)
+	}
+	return r, s
+}
+
 func TestMigrateIsIdempotentAndConcurrent(t *testing.T) {
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -103,15 +121,7 @@ func TestAuthCodeIsSingleUseAndReuseRevokesTokens(t *testing.T) {
 	a := mustCreateAccount(t, db, "codeuser")
 	c := mustCreateClient(t, db, "code-client")
 	now := time.Now()
-	r := &passport.AuthRequest{ID: "11111111-2222-4333-8444-555555555555", ClientID: c.ID, RedirectURI: c.RedirectURIs[0],
-		Scopes: []string{"openid"}, ResponseType: "code", BrowserHash: []byte("b"), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
-	if err := db.CreateAuthRequest(ctx, r); err != nil {
-		t.Fatal(err)
-	}
-	s := &passport.Session{AccountID: a.ID, AuthTime: now, AMR: []string{"pwd"}, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
-	if err := db.CreateSession(ctx, passport.HashToken("cookie"), s); err != nil {
-		t.Fatal(err)
-	}
+	r, s := mustAuthRequest(t, db, "11111111-2222-4333-8444-555555555555", a, c, "cookie")
 	if err := db.CompleteAuthRequest(ctx, r.ID, []byte("other browser"), s); passport.ErrorCode(err) != passport.ENOTFOUND {
 		t.Fatalf("complete from another browser: got %v, want ENOTFOUND", err)
 	}
@@ -318,15 +328,7 @@ func TestReplayedCodeRevokesTokensNotYetIssued(t *testing.T) {
 	a := mustCreateAccount(t, db, "replay-account")
 	c := mustCreateClient(t, db, "replay-client")
 	now := time.Now()
-	r := &passport.AuthRequest{ID: "44444444-2222-4333-8444-555555555555", ClientID: c.ID, RedirectURI: c.RedirectURIs[0],
-		Scopes: []string{"openid"}, ResponseType: "code", BrowserHash: []byte("b"), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
-	if err := db.CreateAuthRequest(ctx, r); err != nil {
-		t.Fatal(err)
-	}
-	s := &passport.Session{AccountID: a.ID, AuthTime: now, AMR: []string{"pwd"}, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
-	if err := db.CreateSession(ctx, passport.HashToken("replay-cookie"), s); err != nil {
-		t.Fatal(err)
-	}
+	r, s := mustAuthRequest(t, db, "44444444-2222-4333-8444-555555555555", a, c, "replay-cookie")
 	if err := db.CompleteAuthRequest(ctx, r.ID, []byte("b"), s); err != nil {
 		t.Fatal(err)
 	}

@@ -63,6 +63,13 @@ func (r *renderer) parse() error {
 
 var funcs = template.FuncMap{
 	"join": strings.Join,
+	// initial is the first letter of a name, for a photo placeholder.
+	"initial": func(s string) string {
+		for _, r := range s {
+			return strings.ToUpper(string(r))
+		}
+		return "?"
+	},
 }
 
 func (r *renderer) render(name string, data any) ([]byte, error) {

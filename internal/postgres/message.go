@@ -1,0 +1,156 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/passport-idp/passport/internal/passport"
+)
+
+// notifyChannel is the LISTEN/NOTIFY channel that wakes workers when a message is queued.
+const notifyChannel = "passport_messages"
+
+// enqueue inserts messages in the caller's transaction and wakes the workers when it commits.
+func enqueue(ctx context.Context, tx pgx.Tx, now time.Time, msgs ...passport.Outgoing) error {
+	for _, m := range msgs {
+		var account *string
+		if m.AccountID != "" {
+			account = &m.AccountID
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO messages (channel, recipient, kind, locale, account_id, payload, created_at, run_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, m.Channel, m.To, m.Kind, m.Locale, account, m.Payload, now); err != nil {
+			return err
+		}
+	}
+	if len(msgs) > 0 {
+		_, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, notifyChannel)
+		return err
+	}
+	return nil
+}
+
+// Enqueue queues messages on their own (when no other change causes them).
+func (db *DB) Enqueue(ctx context.Context, msgs ...passport.Outgoing) error {
+	return db.tx(ctx, func(tx pgx.Tx) error { return enqueue(ctx, tx, db.now(), msgs...) })
+}
+
+// Claimed is a message a worker holds a lease on.
+type Claimed struct {
+	ID       string
+	Channel  string
+	To       string
+	Kind     string
+	Payload  []byte
+	Attempts int
+}
+
+// ClaimMessages leases up to n due messages to the caller in one statement: pending ones
+// whose time has come, and ones whose previous lease ran out (a worker died mid-send).
+// SKIP LOCKED lets every replica claim at once without taking each other's rows. Each
+// claim increments attempts, which then fences the finishing update.
+func (db *DB) ClaimMessages(ctx context.Context, n int, lease time.Duration) ([]Claimed, error) {
+	now := db.now()
+	rows, _ := db.pool.Query(ctx, `
+		UPDATE messages SET status = 'sending', attempts = attempts + 1, leased_until = $3
+		WHERE id IN (
+			SELECT id FROM messages
+			WHERE (status = 'pending' AND run_at <= $1) OR (status = 'sending' AND leased_until < $1)
+			ORDER BY run_at
+			LIMIT $2
+			FOR UPDATE SKIP LOCKED)
+		RETURNING id, channel, recipient AS to, kind, payload, attempts`, now, n, now.Add(lease))
+	return pgx.CollectRows(rows, pgx.RowToStructByName[Claimed])
+}
+
+// FinishMessage records a delivery. It only applies while the caller still holds the lease
+// of this attempt (a worker whose lease expired cannot overwrite the next one's outcome).
+// The content is erased: nothing of a sent message's text stays at rest.
+func (db *DB) FinishMessage(ctx context.Context, id string, attempt int) error {
+	_, err := db.pool.Exec(ctx, `UPDATE messages SET status = 'sent', sent_at = $3, payload = NULL, leased_until = NULL, last_error = ''
+		WHERE id = $1 AND attempts = $2 AND status = 'sending'`, id, attempt, db.now())
+	return err
+}
+
+// RetryMessage records a failed attempt: the message waits for its backoff, or is marked
+// failed (and its content erased) when the attempts are spent or the error is permanent.
+func (db *DB) RetryMessage(ctx context.Context, id string, attempt int, cause string, permanent bool) error {
+	now := db.now()
+	_, err := db.pool.Exec(ctx, `
+		UPDATE messages SET
+			status = CASE WHEN $5 OR attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
+			payload = CASE WHEN $5 OR attempts >= max_attempts THEN NULL ELSE payload END,
+			run_at = $3, leased_until = NULL, last_error = left($4, 500)
+		WHERE id = $1 AND attempts = $2 AND status = 'sending'`,
+		id, attempt, now.Add(passport.Backoff(attempt)), cause, permanent)
+	return err
+}
+
+// MessageStatus is a message's delivery state, for admins and tests.
+type MessageStatus struct {
+	ID        string
+	Channel   string
+	To        string
+	Kind      string
+	Status    string
+	Attempts  int
+	LastError string
+	CreatedAt time.Time
+	SentAt    *time.Time
+}
+
+// Messages lists the messages sent to an account, newest first.
+func (db *DB) Messages(ctx context.Context, accountID string, limit int) ([]MessageStatus, error) {
+	rows, _ := db.pool.Query(ctx, `SELECT id, channel, recipient AS to, kind, status, attempts, last_error, created_at, sent_at
+		FROM messages WHERE account_id = $1 ORDER BY created_at DESC LIMIT $2`, accountID, limit)
+	return pgx.CollectRows(rows, pgx.RowToStructByName[MessageStatus])
+}
+
+// WaitForMessages blocks until a message is queued (NOTIFY) or ctx ends; it holds one
+// connection of its own.
+func (db *DB) WaitForMessages(ctx context.Context, wake chan<- struct{}) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return err
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "UNLISTEN "+notifyChannel) //nolint:errcheck // the connection goes back to the pool either way
+	for {
+		if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+			return err
+		}
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// DevMessage is what the development sink delivered.
+type DevMessage struct {
+	ID        string
+	Channel   string
+	Recipient string
+	Kind      string
+	Subject   string
+	Body      string
+	CreatedAt time.Time
+}
+
+// SaveDevMessage keeps a message delivered to the development sink.
+func (db *DB) SaveDevMessage(ctx context.Context, m DevMessage) error {
+	_, err := db.pool.Exec(ctx, `INSERT INTO dev_messages (id, channel, recipient, kind, subject, body, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`, m.ID, m.Channel, m.Recipient, m.Kind, m.Subject, m.Body, db.now())
+	return err
+}
+
+// DevMessages lists the last messages of the development sink.
+func (db *DB) DevMessages(ctx context.Context, limit int) ([]DevMessage, error) {
+	rows, _ := db.pool.Query(ctx, `SELECT id, channel, recipient, kind, subject, body, created_at FROM dev_messages
+		ORDER BY created_at DESC LIMIT $1`, limit)
+	return pgx.CollectRows(rows, pgx.RowToStructByName[DevMessage])
+}

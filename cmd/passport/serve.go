@@ -14,9 +14,12 @@ import (
 	"time"
 
 	"github.com/passport-idp/passport/internal/config"
+	"github.com/passport-idp/passport/internal/jobs"
+	"github.com/passport-idp/passport/internal/mail"
 	"github.com/passport-idp/passport/internal/oidc"
 	"github.com/passport-idp/passport/internal/passport"
 	"github.com/passport-idp/passport/internal/postgres"
+	"github.com/passport-idp/passport/internal/sms"
 	"github.com/passport-idp/passport/internal/web"
 	"github.com/passport-idp/passport/templates"
 )
@@ -68,6 +71,18 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	go cleanupLoop(ctx, db, log)
+	worker, err := newWorker(cfg, db, log)
+	if err != nil {
+		return err
+	}
+	workerDone := make(chan struct{})
+	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	go func() { worker.Run(wctx); close(workerDone) }()
+	defer func() { stopWorker(); <-workerDone }()
+	if cfg.Messages.DevSinks() {
+		log.Warn("messages go to the development sink (see /dev/messages): configure [messages] for production",
+			slog.String("email", cfg.Messages.Email), slog.String("sms", cfg.Messages.SMS))
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -132,7 +147,40 @@ func newHandler(ctx context.Context, cfg config.Config, db *postgres.DB, log *sl
 		Rules:           rules,
 		Photo:           passport.PhotoLimits{MaxBytes: cfg.Profile.PhotoMaxBytes, MaxSide: cfg.Profile.PhotoMaxSide},
 		Policy:          policy,
+		Sealer:          passport.NewSealer(cfg.Key("messages")),
+		MessagesDir:     cfg.Messages.TemplatesDir,
+		DefaultLocale:   cfg.Messages.DefaultLocale,
+		DevSink:         cfg.Messages.DevSinks(),
+		Codes: web.CodeSettings{Key: cfg.Key("codes"), Lifetime: cfg.Codes.Lifetime.Duration, MaxAttempts: cfg.Codes.MaxAttempts,
+			ResendAfter: cfg.Codes.ResendAfter.Duration, MaxSends: cfg.Codes.MaxSends, PhoneRegion: cfg.Codes.PhoneRegion},
 	}, db, provider, log)
+}
+
+// newWorker builds the message worker with the configured senders.
+func newWorker(cfg config.Config, db *postgres.DB, log *slog.Logger) (*jobs.Worker, error) {
+	m := cfg.Messages
+	senders := map[string]passport.Sender{}
+	sink := &jobs.DevSink{DB: db, Log: log}
+	if m.Email == "smtp" {
+		senders[passport.ChannelEmail] = mail.New(mail.Config{Host: m.SMTP.Host, Port: m.SMTP.Port, TLS: m.SMTP.TLS,
+			Username: m.SMTP.Username, Password: m.SMTP.Password, From: m.SMTP.From, Timeout: m.SMTP.Timeout.Duration})
+	} else {
+		senders[passport.ChannelEmail] = sink
+	}
+	if m.SMS == "http" {
+		for channel, api := range map[string]config.HTTPAPI{passport.ChannelSMS: m.SMSHTTP, passport.ChannelCall: m.CallHTTP} {
+			s, err := sms.New(sms.Endpoint{URL: api.URL, Method: api.Method, ContentType: api.ContentType, Headers: api.Headers,
+				Body: api.Body}, api.Timeout.Duration)
+			if err != nil {
+				return nil, fmt.Errorf("config: messages.%s_http: %w", channel, err)
+			}
+			senders[channel] = s
+		}
+	} else {
+		senders[passport.ChannelSMS], senders[passport.ChannelCall] = sink, sink
+	}
+	return &jobs.Worker{DB: db, Senders: senders, Sealer: passport.NewSealer(cfg.Key("messages")), Log: log,
+		Concurrency: m.Workers, Lease: m.Lease.Duration, Poll: 2 * time.Second}, nil
 }
 
 // profileRules turns the [profile] configuration into the domain's rules. Config has

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"reflect"
@@ -35,7 +36,55 @@ type Config struct {
 	Password    Password  `toml:"password"`
 	RateLimit   RateLimit `toml:"rate_limit"`
 	Profile     Profile   `toml:"profile"`
+	Messages    Messages  `toml:"messages"`
+	Codes       Codes     `toml:"codes"`
 	Dev         Dev       `toml:"dev"`
+}
+
+// Messages chooses how email, SMS and calls go out, and tunes the queue.
+type Messages struct {
+	// Email is "dev" (the development sink) or "smtp"; SMS is "dev" or "http" (and calls go
+	// through the same provider kind).
+	Email         string   `toml:"email"`
+	SMS           string   `toml:"sms"`
+	TemplatesDir  string   `toml:"templates_dir"`
+	DefaultLocale string   `toml:"default_locale"`
+	Workers       int      `toml:"workers"`
+	Lease         Duration `toml:"lease"`
+	SMTP          SMTP     `toml:"smtp"`
+	SMSHTTP       HTTPAPI  `toml:"sms_http"`
+	CallHTTP      HTTPAPI  `toml:"call_http"`
+}
+
+// SMTP is the mail server.
+type SMTP struct {
+	Host     string   `toml:"host"`
+	Port     int      `toml:"port"`
+	TLS      string   `toml:"tls"`
+	Username string   `toml:"username"`
+	Password string   `toml:"password"`
+	From     string   `toml:"from"`
+	Timeout  Duration `toml:"timeout"`
+}
+
+// HTTPAPI is an SMS or call provider's HTTP request.
+type HTTPAPI struct {
+	URL         string            `toml:"url"`
+	Method      string            `toml:"method"`
+	ContentType string            `toml:"content_type"`
+	Body        string            `toml:"body"`
+	Headers     map[string]string `toml:"headers"`
+	Timeout     Duration          `toml:"timeout"`
+}
+
+// Codes tunes one-time confirmation codes for email and phone changes.
+type Codes struct {
+	Lifetime    Duration `toml:"lifetime"`
+	MaxAttempts int      `toml:"max_attempts"`
+	ResendAfter Duration `toml:"resend_after"`
+	MaxSends    int      `toml:"max_sends"`
+	// PhoneRegion is the ISO country whose numbers may be typed without +country code.
+	PhoneRegion string `toml:"phone_region"`
 }
 
 // Profile sets the personal cabinet's rules.
@@ -140,6 +189,11 @@ func Default() Config {
 		},
 		Password:  Password{Argon2MemoryKiB: 19456, Argon2Iterations: 2, Argon2Parallelism: 1},
 		RateLimit: RateLimit{Window: Duration{15 * time.Minute}, SigninPerAccount: 10, SigninPerIP: 100},
+		Messages: Messages{Email: "dev", SMS: "dev", DefaultLocale: "en", Workers: 4, Lease: Duration{2 * time.Minute},
+			SMTP:     SMTP{Port: 587, TLS: "starttls", Timeout: Duration{30 * time.Second}},
+			SMSHTTP:  HTTPAPI{Method: "POST", ContentType: "application/json", Timeout: Duration{15 * time.Second}},
+			CallHTTP: HTTPAPI{Method: "POST", ContentType: "application/json", Timeout: Duration{15 * time.Second}}},
+		Codes: Codes{Lifetime: Duration{10 * time.Minute}, MaxAttempts: 5, ResendAfter: Duration{time.Minute}, MaxSends: 5},
 		Profile: Profile{
 			RequiredFields: []string{"given_name", "family_name", "email"},
 			PhotoMaxBytes:  5 << 20,
@@ -327,6 +381,24 @@ func (c *Config) Validate() error {
 	if err := c.Profile.validate(); err != nil {
 		return err
 	}
+	if err := c.Messages.validate(); err != nil {
+		return err
+	}
+	if c.Codes.Lifetime.Duration < time.Minute || c.Codes.Lifetime.Duration > 24*time.Hour {
+		return bad("codes.lifetime", "must be between 1m and 24h (got %s)", c.Codes.Lifetime.Duration)
+	}
+	if c.Codes.MaxAttempts < 1 || c.Codes.MaxAttempts > 20 {
+		return bad("codes.max_attempts", "must be between 1 and 20 (got %d)", c.Codes.MaxAttempts)
+	}
+	if c.Codes.ResendAfter.Duration < 0 || c.Codes.ResendAfter.Duration > time.Hour {
+		return bad("codes.resend_after", "must be between 0s and 1h (got %s)", c.Codes.ResendAfter.Duration)
+	}
+	if c.Codes.MaxSends < 1 || c.Codes.MaxSends > 50 {
+		return bad("codes.max_sends", "must be between 1 and 50 (got %d)", c.Codes.MaxSends)
+	}
+	if r := c.Codes.PhoneRegion; r != "" && (len(r) != 2 || strings.ToUpper(r) != r) {
+		return bad("codes.phone_region", "must be a two-letter country code like GB (got %q)", r)
+	}
 	if c.Dev.AssetsDir != "" {
 		if st, err := os.Stat(c.Dev.AssetsDir); err != nil || !st.IsDir() {
 			return bad("dev.assets_dir", "%q is not a folder", c.Dev.AssetsDir)
@@ -415,3 +487,65 @@ func (p *Profile) validate() error {
 	}
 	return nil
 }
+
+func (m *Messages) validate() error {
+	bad := func(key, format string, args ...any) error {
+		return fmt.Errorf("config: messages.%s: %s", key, fmt.Sprintf(format, args...))
+	}
+	switch m.Email {
+	case "dev":
+	case "smtp":
+		if m.SMTP.Host == "" {
+			return bad("smtp.host", "is required when messages.email is smtp")
+		}
+		if m.SMTP.Port < 1 || m.SMTP.Port > 65535 {
+			return bad("smtp.port", "must be a port number (got %d)", m.SMTP.Port)
+		}
+		if m.SMTP.TLS != "starttls" && m.SMTP.TLS != "tls" && m.SMTP.TLS != "none" {
+			return bad("smtp.tls", "must be starttls, tls or none (got %q)", m.SMTP.TLS)
+		}
+		if _, err := mail.ParseAddress(m.SMTP.From); err != nil {
+			return bad("smtp.from", "must be an address like Passport <no-reply@example.org> (got %q)", m.SMTP.From)
+		}
+		if m.SMTP.Timeout.Duration < time.Second {
+			return bad("smtp.timeout", "must be at least 1s")
+		}
+	default:
+		return bad("email", "must be dev or smtp (got %q)", m.Email)
+	}
+	switch m.SMS {
+	case "dev":
+	case "http":
+		for name, api := range map[string]HTTPAPI{"sms_http": m.SMSHTTP, "call_http": m.CallHTTP} {
+			if u, err := url.Parse(api.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+				return bad(name+".url", "must be an http(s) URL when messages.sms is http (got %q)", api.URL)
+			}
+			if api.Body == "" {
+				return bad(name+".body", "is required when messages.sms is http")
+			}
+			if api.Timeout.Duration < time.Second {
+				return bad(name+".timeout", "must be at least 1s")
+			}
+		}
+	default:
+		return bad("sms", "must be dev or http (got %q)", m.SMS)
+	}
+	if m.TemplatesDir != "" {
+		if st, err := os.Stat(m.TemplatesDir); err != nil || !st.IsDir() {
+			return bad("templates_dir", "%q is not a folder", m.TemplatesDir)
+		}
+	}
+	if m.DefaultLocale != "en" && m.DefaultLocale != "ru" {
+		return bad("default_locale", "must be a language with shipped templates: en or ru (got %q)", m.DefaultLocale)
+	}
+	if m.Workers < 1 || m.Workers > 256 {
+		return bad("workers", "must be between 1 and 256 (got %d)", m.Workers)
+	}
+	if m.Lease.Duration < 10*time.Second {
+		return bad("lease", "must be at least 10s (got %s)", m.Lease.Duration)
+	}
+	return nil
+}
+
+// DevSinks reports whether any channel goes to the development sink.
+func (m *Messages) DevSinks() bool { return m.Email == "dev" || m.SMS == "dev" }

@@ -285,3 +285,123 @@ func (s *Server) apiErrorResponse(c echo.Context, err error) {
 	}
 	_ = c.JSON(status, body)
 }
+
+// PendingView is a contact change waiting for its code.
+type PendingView struct {
+	Kind      string    `json:"kind"`
+	Value     string    `json:"value"`
+	Method    string    `json:"method"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func (s *Server) apiPending(c echo.Context, kind string) error {
+	p, err := s.db.PendingChange(c.Request().Context(), apiAccount(c).ID, kind)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, map[string]any{"pending": PendingView{Kind: p.Kind, Value: p.Value, Method: p.Method, ExpiresAt: p.ExpiresAt}})
+}
+
+func (s *Server) apiStartContact(c echo.Context) error {
+	kind := s.contactKind(c)
+	var in struct {
+		Email  string `json:"email"`
+		Phone  string `json:"phone"`
+		Method string `json:"method"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	var err error
+	if kind == "email" {
+		err = s.startEmailChange(c.Request().Context(), apiAccount(c), in.Email)
+	} else {
+		err = s.startPhoneChange(c.Request().Context(), apiAccount(c), in.Phone, in.Method)
+	}
+	if err != nil {
+		return err
+	}
+	return s.apiPending(c, kind)
+}
+
+func (s *Server) apiConfirmContact(c echo.Context) error {
+	var in struct {
+		Code string `json:"code"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	a := apiAccount(c)
+	if err := s.confirmChange(c.Request().Context(), a, s.contactKind(c), in.Code); err != nil {
+		return err
+	}
+	a, err := s.db.Account(c.Request().Context(), a.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.me(a))
+}
+
+func (s *Server) apiResendContact(c echo.Context) error {
+	kind := s.contactKind(c)
+	if err := s.resend(c.Request().Context(), apiAccount(c), kind); err != nil {
+		return err
+	}
+	return s.apiPending(c, kind)
+}
+
+func (s *Server) apiCancelContact(c echo.Context) error {
+	if err := s.db.CancelChange(c.Request().Context(), apiAccount(c).ID, s.contactKind(c)); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) apiRemoveContact(c echo.Context) error {
+	if err := s.db.RemoveContact(c.Request().Context(), apiAccount(c).ID, s.contactKind(c)); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) apiChangePassword(c echo.Context) error {
+	var in struct {
+		Current string `json:"current_password"`
+		New     string `json:"new_password"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if err := s.changePassword(c.Request().Context(), apiAccount(c), in.Current, in.New); err != nil {
+		return err
+	}
+	s.setCookie(c, s.cookie.session, "", -1)
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) apiSessions(c echo.Context) error {
+	current := ""
+	if b := browserOf(c); b != nil && b.Session != nil {
+		current = b.Session.ID
+	}
+	list, err := s.liveSessions(c.Request().Context(), apiAccount(c).ID, current)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"sessions": list})
+}
+
+func (s *Server) apiEndSession(c echo.Context) error {
+	if err := s.db.EndAccountSession(c.Request().Context(), apiAccount(c).ID, c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) apiEndAllSessions(c echo.Context) error {
+	if err := s.db.SignOutEverywhere(c.Request().Context(), apiAccount(c).ID); err != nil {
+		return err
+	}
+	s.setCookie(c, s.cookie.session, "", -1)
+	return c.NoContent(http.StatusNoContent)
+}

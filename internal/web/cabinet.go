@@ -67,6 +67,10 @@ type profilePage struct {
 var flashes = map[string]string{
 	"main": "Your profile is saved.", "photo": "Your photo is saved.", "photo-deleted": "Your photo is deleted.",
 	"privacy": "Your privacy settings are saved.", "revoked": "The application is disconnected.",
+	"code-sent": "We sent a code. Enter it below.", "email-confirmed": "Your email address is confirmed.",
+	"phone-confirmed": "Your phone number is confirmed.", "cancelled": "The change is cancelled.",
+	"email-deleted": "Your email address is deleted.", "phone-deleted": "Your phone number is deleted.",
+	"session-ended": "The session is ended.",
 }
 
 // handleProfile is the cabinet: main information, identifiers, privacy and other actions.

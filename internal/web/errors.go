@@ -76,3 +76,6 @@ func (s *Server) logInternal(c echo.Context, err error) {
 	s.log.ErrorContext(c.Request().Context(), "internal error", slog.String("error", err.Error()),
 		slog.String("path", c.Request().URL.Path))
 }
+
+// asDomain is errors.As for *passport.Error.
+func asDomain(err error, target **passport.Error) bool { return errors.As(err, target) }

@@ -16,6 +16,7 @@ import (
 
 type signinPage struct {
 	Base
+	Notice        string
 	AuthRequestID string
 	ClientName    string
 	Login         string
@@ -57,7 +58,10 @@ func (s *Server) handleSigninForm(c echo.Context) error {
 		if b.Session != nil {
 			return c.Redirect(http.StatusFound, "/")
 		}
-		return s.page(c, http.StatusOK, "signin", signinPage{Base: s.base(c, "Sign in")})
+		return s.page(c, http.StatusOK, "signin", signinPage{Base: s.base(c, "Sign in"), Notice: map[string]string{
+			"password":   "Your password was changed and every device was signed out. Sign in with the new password.",
+			"everywhere": "You were signed out on every device.",
+		}[c.QueryParam("notice")]})
 	}
 	req, client, err := s.authRequest(c, id)
 	if err != nil {

@@ -280,3 +280,13 @@ func (s *Server) handleAuthorizePost(c echo.Context) error {
 	}
 	return c.Redirect(http.StatusSeeOther, "/authorize?"+form.Encode())
 }
+
+// onlyContact admits the :kind routes for email and phone only.
+func onlyContact(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if k := c.Param("kind"); k != "email" && k != "phone" {
+			return echo.ErrNotFound
+		}
+		return next(c)
+	}
+}

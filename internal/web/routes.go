@@ -44,6 +44,22 @@ func (s *Server) routes() {
 	e.GET("/profile/apps", s.cabinet(s.handleApps), page...)
 	e.POST("/profile/apps/revoke", s.cabinet(s.handleAppRevoke), page...)
 	e.GET("/profile/export", s.cabinet(s.handleExport), page...)
+	contact := append(page[:len(page):len(page)], onlyContact) // :kind is email or phone
+	e.GET("/profile/:kind", s.cabinet(s.handleContactPage), contact...)
+	e.POST("/profile/:kind", s.cabinet(s.handleContactStart), contact...)
+	e.POST("/profile/:kind/confirm", s.cabinet(s.handleContactConfirm), contact...)
+	e.POST("/profile/:kind/resend", s.cabinet(s.handleContactResend), contact...)
+	e.POST("/profile/:kind/cancel", s.cabinet(s.handleContactCancel), contact...)
+	e.GET("/profile/:kind/delete", s.cabinet(s.handleContactRemoveForm), contact...)
+	e.POST("/profile/:kind/delete", s.cabinet(s.handleContactRemove), contact...)
+	e.GET("/confirm/email", s.handleConfirmLinkForm, page...)
+	e.POST("/confirm/email", s.handleConfirmLink, page...)
+	e.GET("/profile/password", s.cabinet(s.handlePasswordForm), page...)
+	e.POST("/profile/password", s.cabinet(s.handlePasswordSubmit), page...)
+	e.GET("/profile/sessions", s.cabinet(s.handleSessions), page...)
+	e.POST("/profile/sessions/end", s.cabinet(s.handleSessionEnd), page...)
+	e.POST("/profile/sessions/end-all", s.cabinet(s.handleSessionsEndAll), page...)
+	e.GET("/dev/messages", s.handleDevMessages, page...)
 	e.GET("/policy", s.handlePolicy, page...)
 
 	// Public profiles and photos: anyone may read them; they hold public fields only.
@@ -62,6 +78,15 @@ func (s *Server) routes() {
 	api.GET("/me/apps", s.apiGetApps)
 	api.DELETE("/me/apps/:client_id", s.apiDeleteApp)
 	api.GET("/me/export", s.apiExport)
+	api.POST("/me/:kind", s.apiStartContact, onlyContact) // email or phone
+	api.POST("/me/:kind/confirm", s.apiConfirmContact, onlyContact)
+	api.POST("/me/:kind/resend", s.apiResendContact, onlyContact)
+	api.DELETE("/me/:kind/pending", s.apiCancelContact, onlyContact)
+	api.DELETE("/me/:kind", s.apiRemoveContact, onlyContact)
+	api.POST("/me/password", s.apiChangePassword)
+	api.GET("/me/sessions", s.apiSessions)
+	api.DELETE("/me/sessions", s.apiEndAllSessions)
+	api.DELETE("/me/sessions/:id", s.apiEndSession)
 
 	// OpenID Provider. Routes a browser visits get the browser in their context; /authorize
 	// errors that the library prints as plain text become an HTML page.

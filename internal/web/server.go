@@ -50,6 +50,21 @@ type Config struct {
 	Rules           passport.Rules
 	Photo           passport.PhotoLimits
 	Policy          []byte // the personal-data processing policy document (Markdown)
+	Sealer          passport.Sealer
+	MessagesDir     string // overrides for message templates
+	DefaultLocale   string
+	Codes           CodeSettings
+	DevSink         bool // messages go to the development sink: /dev/messages lists them
+}
+
+// CodeSettings bound one-time confirmation codes.
+type CodeSettings struct {
+	Key         [32]byte // HMAC key: codes are stored as HMACs, useless without it
+	Lifetime    time.Duration
+	MaxAttempts int
+	ResendAfter time.Duration
+	MaxSends    int
+	PhoneRegion string
 }
 
 // Server is the HTTP side of Passport.
@@ -60,6 +75,7 @@ type Server struct {
 	log    *slog.Logger
 	echo   *echo.Echo
 	pages  *renderer
+	msgs   *messageTemplates
 	cookie cookieNames
 	// dummyHash is checked when a login is unknown, so a wrong login costs as much time as
 	// a wrong password and timing does not reveal which logins exist.
@@ -77,7 +93,7 @@ func New(cfg Config, db *postgres.DB, provider OIDC, log *slog.Logger) (*Server,
 		return nil, err
 	}
 	s := &Server{cfg: cfg, db: db, oidc: provider, log: log, pages: pages, dummyHash: dummy,
-		cookie: newCookieNames(cfg.Secure)}
+		cookie: newCookieNames(cfg.Secure), msgs: newMessageTemplates(cfg.MessagesDir, cfg.DefaultLocale)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

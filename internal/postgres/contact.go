@@ -1,0 +1,257 @@
+package postgres
+
+import (
+	"context"
+	"crypto/subtle"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/passport-idp/passport/internal/passport"
+)
+
+// CodeLimits bound one-time codes.
+type CodeLimits struct {
+	Lifetime    time.Duration
+	MaxAttempts int
+	ResendAfter time.Duration
+	MaxSends    int
+}
+
+const contactColumns = `account_id, kind, value, method, code_hash, link_hash, attempts, sends, created_at, last_sent_at, expires_at`
+
+// StartContactChange stores a pending change (replacing an earlier one of the same kind)
+// and queues its code message in the same transaction. Sending again is refused until
+// ResendAfter has passed since the last code, and after MaxSends codes until the pending
+// change expires (ELIMITED, with the wait in the message).
+func (db *DB) StartContactChange(ctx context.Context, c *passport.ContactChange, lim CodeLimits, msg passport.Outgoing) error {
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		now := db.now()
+		rows, _ := tx.Query(ctx, `SELECT `+contactColumns+` FROM contact_changes WHERE account_id = $1 AND kind = $2 FOR UPDATE`,
+			c.AccountID, c.Kind)
+		old, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.ContactChange])
+		if err != nil && err != pgx.ErrNoRows {
+			return err
+		}
+		c.Sends, c.CreatedAt = 1, now
+		if err == nil && old.ExpiresAt.After(now) {
+			if wait := old.LastSentAt.Add(lim.ResendAfter).Sub(now); wait > 0 {
+				return passport.Errorf(passport.ELIMITED, "A code was sent a moment ago. You can ask for another in %d seconds.", int(wait.Seconds())+1)
+			}
+			if old.Sends >= lim.MaxSends {
+				return passport.Errorf(passport.ELIMITED, "Too many codes were sent. Try again after %s.", old.ExpiresAt.Format("15:04 MST"))
+			}
+			c.Sends, c.CreatedAt = old.Sends+1, old.CreatedAt
+		}
+		c.Attempts, c.LastSentAt, c.ExpiresAt = 0, now, now.Add(lim.Lifetime)
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO contact_changes (`+contactColumns+`) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10)
+			ON CONFLICT (account_id, kind) DO UPDATE SET value = excluded.value, method = excluded.method,
+				code_hash = excluded.code_hash, link_hash = excluded.link_hash, attempts = 0, sends = excluded.sends,
+				created_at = excluded.created_at, last_sent_at = excluded.last_sent_at, expires_at = excluded.expires_at`,
+			c.AccountID, c.Kind, c.Value, c.Method, c.CodeHash, c.LinkHash, c.Sends, c.CreatedAt, c.LastSentAt, c.ExpiresAt); err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, now, msg)
+	})
+}
+
+// PendingChange returns the account's unexpired pending change of a kind. Returns
+// ENOTFOUND when there is none.
+func (db *DB) PendingChange(ctx context.Context, accountID, kind string) (*passport.ContactChange, error) {
+	rows, _ := db.pool.Query(ctx, `SELECT `+contactColumns+` FROM contact_changes WHERE account_id = $1 AND kind = $2 AND expires_at > $3`,
+		accountID, kind, db.now())
+	c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.ContactChange])
+	return c, mapErr(err, "There is no pending change.")
+}
+
+// CancelChange forgets a pending change.
+func (db *DB) CancelChange(ctx context.Context, accountID, kind string) error {
+	_, err := db.pool.Exec(ctx, `DELETE FROM contact_changes WHERE account_id = $1 AND kind = $2`, accountID, kind)
+	return err
+}
+
+// ConfirmChange checks a code against the account's pending change of a kind. A wrong code
+// spends an attempt (the count is committed even though the change is refused); after
+// MaxAttempts the code is dead. The right code applies the change — the email or phone
+// becomes the new value, verified — deletes the pending row and queues notices, all in
+// one transaction. notices receives the account as it was before the change.
+func (db *DB) ConfirmChange(ctx context.Context, accountID, kind string, codeHash []byte, maxAttempts int,
+	notices func(before *passport.Account, c *passport.ContactChange) ([]passport.Outgoing, error)) (*passport.ContactChange, error) {
+	var applied *passport.ContactChange
+	var refusal error
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		now := db.now()
+		rows, _ := tx.Query(ctx, `SELECT `+contactColumns+` FROM contact_changes WHERE account_id = $1 AND kind = $2 FOR UPDATE`,
+			accountID, kind)
+		c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.ContactChange])
+		if err == pgx.ErrNoRows || (err == nil && !c.ExpiresAt.After(now)) {
+			refusal = passport.FieldError("code", "The code has expired or there is no change waiting. Ask for a new code.")
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if c.Attempts >= maxAttempts {
+			refusal = &passport.Error{Code: passport.ELIMITED, Field: "code", Message: "Too many wrong codes. Ask for a new code."}
+			return nil
+		}
+		if subtle.ConstantTimeCompare(c.CodeHash, codeHash) != 1 {
+			if _, err := tx.Exec(ctx, `UPDATE contact_changes SET attempts = attempts + 1 WHERE account_id = $1 AND kind = $2`,
+				accountID, kind); err != nil {
+				return err
+			}
+			left := maxAttempts - c.Attempts - 1
+			if left == 0 {
+				refusal = &passport.Error{Code: passport.ELIMITED, Field: "code", Message: "Wrong code, and that was the last attempt. Ask for a new code."}
+			} else {
+				refusal = passport.FieldError("code", "Wrong code. %d attempt%s left.", left, plural(left))
+			}
+			return nil
+		}
+		applied = c
+		return applyChange(ctx, tx, c, now, notices)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return applied, refusal
+}
+
+// ConfirmEmailLink applies the pending email change whose one-click link hashes to
+// linkHash. Returns ENOTFOUND for an unknown or expired link.
+func (db *DB) ConfirmEmailLink(ctx context.Context, linkHash []byte,
+	notices func(before *passport.Account, c *passport.ContactChange) ([]passport.Outgoing, error)) (*passport.ContactChange, error) {
+	var applied *passport.ContactChange
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		now := db.now()
+		rows, _ := tx.Query(ctx, `SELECT `+contactColumns+` FROM contact_changes
+			WHERE link_hash = $1 AND kind = 'email' AND expires_at > $2 FOR UPDATE`, linkHash, now)
+		c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.ContactChange])
+		if err != nil {
+			return mapErr(err, "This link has expired or was already used.")
+		}
+		applied = c
+		return applyChange(ctx, tx, c, now, notices)
+	})
+	return applied, err
+}
+
+func applyChange(ctx context.Context, tx pgx.Tx, c *passport.ContactChange, now time.Time,
+	notices func(before *passport.Account, c *passport.ContactChange) ([]passport.Outgoing, error)) error {
+	rows, _ := tx.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1 FOR UPDATE`, c.AccountID)
+	before, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.Account])
+	if err != nil {
+		return mapErr(err, "No such account.")
+	}
+	q := `UPDATE accounts SET email = $2, email_verified = true, updated_at = $3 WHERE id = $1`
+	if c.Kind == "phone" {
+		q = `UPDATE accounts SET phone = $2, phone_verified = true, updated_at = $3 WHERE id = $1`
+	}
+	if _, err := tx.Exec(ctx, q, c.AccountID, c.Value, now); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM contact_changes WHERE account_id = $1 AND kind = $2`, c.AccountID, c.Kind); err != nil {
+		return err
+	}
+	msgs, err := notices(before, c)
+	if err != nil {
+		return err
+	}
+	return enqueue(ctx, tx, now, msgs...)
+}
+
+// RemoveContact deletes the account's email or phone. It refuses (EINVALID) when the other
+// one is not there and verified: the person would have no way left to recover the account.
+func (db *DB) RemoveContact(ctx context.Context, accountID, kind string) error {
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		var email, phone string
+		var emailOK, phoneOK bool
+		err := tx.QueryRow(ctx, `SELECT email, email_verified, phone, phone_verified FROM accounts WHERE id = $1 FOR UPDATE`,
+			accountID).Scan(&email, &emailOK, &phone, &phoneOK)
+		if err != nil {
+			return mapErr(err, "No such account.")
+		}
+		switch {
+		case kind == "email" && email == "":
+			return passport.Errorf(passport.ENOTFOUND, "There is no email address to delete.")
+		case kind == "phone" && phone == "":
+			return passport.Errorf(passport.ENOTFOUND, "There is no phone number to delete.")
+		case kind == "email" && (phone == "" || !phoneOK):
+			return passport.FieldError("email", "Add and confirm a phone number first: without an email address or a phone you could not recover your account.")
+		case kind == "phone" && (email == "" || !emailOK):
+			return passport.FieldError("phone", "Add and confirm an email address first: without a phone or an email address you could not recover your account.")
+		}
+		q := `UPDATE accounts SET email = '', email_verified = false, updated_at = $2 WHERE id = $1`
+		if kind == "phone" {
+			q = `UPDATE accounts SET phone = '', phone_verified = false, updated_at = $2 WHERE id = $1`
+		}
+		_, err = tx.Exec(ctx, q, accountID, db.now())
+		return err
+	})
+}
+
+// ChangePassword stores a new password hash and, in the same transaction, ends every
+// session of the account, revokes every token it holds (access tokens included, so they
+// stop at userinfo and introspection at once) and queues the notice.
+func (db *DB) ChangePassword(ctx context.Context, accountID, hash string, notice []passport.Outgoing) error {
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		now := db.now()
+		tag, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE id = $1`, accountID, hash, now)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return passport.Errorf(passport.ENOTFOUND, "No such account.")
+		}
+		if err := signOutEverywhere(ctx, tx, accountID, now); err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, now, notice...)
+	})
+}
+
+// SignOutEverywhere ends every session of the account and revokes all its tokens.
+func (db *DB) SignOutEverywhere(ctx context.Context, accountID string) error {
+	return db.tx(ctx, func(tx pgx.Tx) error { return signOutEverywhere(ctx, tx, accountID, db.now()) })
+}
+
+func signOutEverywhere(ctx context.Context, tx pgx.Tx, accountID string, now time.Time) error {
+	for _, q := range []string{
+		`UPDATE sessions SET ended_at = $2 WHERE account_id = $1 AND ended_at IS NULL`,
+		// Families first, as in revokeFamily, so a refresh in flight waits and is refused.
+		`UPDATE token_families SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL`,
+		`UPDATE refresh_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL`,
+		`UPDATE access_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL`,
+	} {
+		if _, err := tx.Exec(ctx, q, accountID, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EndAccountSession ends one of the account's sessions. Returns ENOTFOUND when it is not a
+// live session of this account.
+func (db *DB) EndAccountSession(ctx context.Context, accountID, sessionID string) error {
+	if !isUUID(sessionID) {
+		return passport.Errorf(passport.ENOTFOUND, "No such session.")
+	}
+	tag, err := db.pool.Exec(ctx, `UPDATE sessions SET ended_at = $3 WHERE id = $1 AND account_id = $2 AND ended_at IS NULL`,
+		sessionID, accountID, db.now())
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return passport.Errorf(passport.ENOTFOUND, "No such session.")
+	}
+	return nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+

@@ -1,0 +1,210 @@
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/passport-idp/passport/internal/passport"
+	"github.com/passport-idp/passport/internal/postgres"
+)
+
+// Email and phone changes, password changes and session ends: the cabinet's security
+// actions, shared by pages and the API.
+
+func (s *Server) limits() postgres.CodeLimits {
+	c := s.cfg.Codes
+	return postgres.CodeLimits{Lifetime: c.Lifetime, MaxAttempts: c.MaxAttempts, ResendAfter: c.ResendAfter, MaxSends: c.MaxSends}
+}
+
+// newCode returns n random decimal digits.
+func newCode(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		d, err := rand.Int(rand.Reader, big.NewInt(10))
+		if err != nil {
+			panic(err)
+		}
+		b.WriteByte(byte('0' + d.Int64()))
+	}
+	return b.String()
+}
+
+// codeHash binds a code to its account and kind with a server key, so a stolen table does
+// not give the six-digit codes away to a quick brute force.
+func (s *Server) codeHash(accountID, kind, code string) []byte {
+	m := hmac.New(sha256.New, s.cfg.Codes.Key[:])
+	fmt.Fprintf(m, "%s\x00%s\x00%s", accountID, kind, strings.TrimSpace(code))
+	return m.Sum(nil)
+}
+
+// startEmailChange sends a code and a one-click link to the new address.
+func (s *Server) startEmailChange(ctx context.Context, a *passport.Account, raw string) error {
+	email, err := passport.NormalizeEmail(raw)
+	if err != nil {
+		return err
+	}
+	if strings.EqualFold(email, a.Email) && a.EmailVerified {
+		return passport.FieldError("email", "This is already your email address.")
+	}
+	code, link := newCode(6), passport.NewToken()
+	msg, err := s.message(passport.ChannelEmail, email, "email_change_code", a, MessageData{Code: code,
+		Link: s.cfg.Issuer + "/confirm/email?token=" + link, NewValue: email, Minutes: int(s.cfg.Codes.Lifetime.Minutes())})
+	if err != nil {
+		return err
+	}
+	return s.db.StartContactChange(ctx, &passport.ContactChange{AccountID: a.ID, Kind: "email", Value: email,
+		Method: passport.ChannelEmail, CodeHash: s.codeHash(a.ID, "email", code), LinkHash: passport.HashToken(link)}, s.limits(), msg)
+}
+
+// normalizePhone parses a number into E.164 with libphonenumber's rules.
+func (s *Server) normalizePhone(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", passport.FieldError("phone", "Enter a phone number.")
+	}
+	num, err := phonenumbers.Parse(raw, s.cfg.Codes.PhoneRegion)
+	if err != nil || !phonenumbers.IsValidNumber(num) {
+		if s.cfg.Codes.PhoneRegion == "" && !strings.HasPrefix(raw, "+") {
+			return "", passport.FieldError("phone", "Enter the number with its country code, like +44 20 7946 0958.")
+		}
+		return "", passport.FieldError("phone", "This is not a valid phone number.")
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), nil
+}
+
+// startPhoneChange sends a code by SMS, or places a call whose caller number ends in it.
+func (s *Server) startPhoneChange(ctx context.Context, a *passport.Account, raw, method string) error {
+	phone, err := s.normalizePhone(raw)
+	if err != nil {
+		return err
+	}
+	if phone == a.Phone && a.PhoneVerified {
+		return passport.FieldError("phone", "This is already your phone number.")
+	}
+	kind, code := "phone_change_code", newCode(6)
+	switch method {
+	case "", passport.ChannelSMS:
+		method = passport.ChannelSMS
+	case passport.ChannelCall:
+		kind, code = "phone_change_call", newCode(4)
+	default:
+		return passport.FieldError("method", "Choose how to get the code: sms or call.")
+	}
+	msg, err := s.message(method, phone, kind, a, MessageData{Code: code, NewValue: phone, Minutes: int(s.cfg.Codes.Lifetime.Minutes())})
+	if err != nil {
+		return err
+	}
+	return s.db.StartContactChange(ctx, &passport.ContactChange{AccountID: a.ID, Kind: "phone", Value: phone,
+		Method: method, CodeHash: s.codeHash(a.ID, "phone", code)}, s.limits(), msg)
+}
+
+// resend sends a new code for the pending change, by the same way as before.
+func (s *Server) resend(ctx context.Context, a *passport.Account, kind string) error {
+	c, err := s.db.PendingChange(ctx, a.ID, kind)
+	if err != nil {
+		return passport.FieldError("code", "There is no change waiting: start again.")
+	}
+	if kind == "email" {
+		return s.startEmailChange(ctx, a, c.Value)
+	}
+	return s.startPhoneChange(ctx, a, c.Value, c.Method)
+}
+
+// changeNotices tells the old address that the email changed.
+func (s *Server) changeNotices(before *passport.Account, c *passport.ContactChange) ([]passport.Outgoing, error) {
+	if c.Kind != "email" || before.Email == "" || strings.EqualFold(before.Email, c.Value) {
+		return nil, nil
+	}
+	m, err := s.message(passport.ChannelEmail, before.Email, "email_changed", before, MessageData{NewValue: c.Value,
+		When: s.db.Now().UTC().Format("2 January 2006 15:04 MST")})
+	return []passport.Outgoing{m}, err
+}
+
+// confirmChange applies the pending change if code is right.
+func (s *Server) confirmChange(ctx context.Context, a *passport.Account, kind, code string) error {
+	code = strings.TrimSpace(code)
+	if code == "" {
+		return passport.FieldError("code", "Enter the code.")
+	}
+	// Attempts per account across kinds, on top of the per-code limit, so trying new codes
+	// in a loop is slow too.
+	if n, _, err := s.db.Hit(ctx, "code:"+a.ID, s.cfg.RateWindow); err != nil {
+		return err
+	} else if n > 4*s.cfg.Codes.MaxAttempts {
+		return &passport.Error{Code: passport.ELIMITED, Field: "code", Message: "Too many attempts. Try again later."}
+	}
+	_, err := s.db.ConfirmChange(ctx, a.ID, kind, s.codeHash(a.ID, kind, code), s.cfg.Codes.MaxAttempts, s.changeNotices)
+	return err
+}
+
+// changePassword checks the current password (rate-limited like sign-in), applies the
+// policy, and then signs the person out everywhere and tells them by email.
+func (s *Server) changePassword(ctx context.Context, a *passport.Account, current, next string) error {
+	key := "password:" + a.ID
+	if n, _, err := s.db.Hit(ctx, key, s.cfg.RateWindow); err != nil {
+		return err
+	} else if n > s.cfg.RatePerAccount {
+		return &passport.Error{Code: passport.ELIMITED, Field: "current_password", Message: "Too many attempts. Try again later."}
+	}
+	if ok, _ := passport.CheckPassword(a.PasswordHash, current, s.cfg.Argon2); !ok {
+		return passport.FieldError("current_password", "This is not your current password.")
+	}
+	if err := passport.CheckPasswordPolicy(next, a.Login); err != nil {
+		return &passport.Error{Code: passport.EINVALID, Field: "new_password", Message: passport.ErrorMessage(err)}
+	}
+	if next == current {
+		return passport.FieldError("new_password", "Choose a password different from the current one.")
+	}
+	hash, err := passport.HashPassword(next, s.cfg.Argon2)
+	if err != nil {
+		return err
+	}
+	var notice []passport.Outgoing
+	if a.Email != "" {
+		m, err := s.message(passport.ChannelEmail, a.Email, "password_changed", a, MessageData{When: s.db.Now().UTC().Format("2 January 2006 15:04 MST")})
+		if err != nil {
+			return err
+		}
+		notice = append(notice, m)
+	}
+	if err := s.db.ChangePassword(ctx, a.ID, hash, notice); err != nil {
+		return err
+	}
+	return s.db.ResetLimit(ctx, key)
+}
+
+// SessionView is a session as the cabinet and the API show it.
+type SessionView struct {
+	ID         string    `json:"id"`
+	Device     string    `json:"device"`
+	IP         string    `json:"ip"`
+	StartedAt  time.Time `json:"started_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	Current    bool      `json:"current"`
+}
+
+// liveSessions lists the account's sessions that are still on.
+func (s *Server) liveSessions(ctx context.Context, accountID, currentID string) ([]SessionView, error) {
+	all, err := s.db.Sessions(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.db.Now()
+	out := []SessionView{}
+	for _, x := range all {
+		if x.EndedAt != nil || !x.ExpiresAt.After(now) {
+			continue
+		}
+		out = append(out, SessionView{ID: x.ID, Device: describeDevice(x.UserAgent), IP: x.IP, StartedAt: x.CreatedAt,
+			LastSeenAt: x.LastSeenAt, Current: x.ID == currentID})
+	}
+	return out, nil
+}

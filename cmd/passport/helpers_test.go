@@ -255,3 +255,5 @@ func postJSON(t *testing.T, endpoint string, form url.Values, user, pass string)
 	}
 	return resp.StatusCode, out
 }
+
+func timeAfter(ms int) <-chan time.Time { return time.After(time.Duration(ms) * time.Millisecond) }

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
@@ -432,12 +433,16 @@ func TestPhotos(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, before := api(t, b, http.MethodGet, "/me", "", nil)
+			wantAPI, wantForm := http.StatusUnprocessableEntity, http.StatusBadRequest
+			if name == "too large" { // refused before the body is read
+				wantAPI, wantForm = http.StatusRequestEntityTooLarge, http.StatusRequestEntityTooLarge
+			}
 			s, out := api(t, b, http.MethodPut, "/me/photo", "", data)
-			if s != http.StatusUnprocessableEntity || out["error"] == nil {
-				t.Errorf("API: got %d %v, want 422", s, out)
+			if s != wantAPI || !strings.Contains(toJSON(out), "photo") {
+				t.Errorf("API: got %d %v, want %d", s, out, wantAPI)
 			}
 			resp, page := uploadPhotoForm(t, b, data, "photo.png")
-			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `id="photo-error"`) {
+			if resp.StatusCode != wantForm || !(strings.Contains(page, `id="photo-error"`) || strings.Contains(page, "too large")) {
 				t.Errorf("form: got %d", resp.StatusCode)
 			}
 			if _, after := api(t, b, http.MethodGet, "/me", "", nil); after["picture"] != before["picture"] {
@@ -667,5 +672,81 @@ func TestConnectedAppsPage(t *testing.T) {
 	}
 	if _, err := rp.oauth.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); oauthErrorCode(err) != "invalid_grant" {
 		t.Errorf("refresh after disconnect: %v", err)
+	}
+}
+
+// TestDisconnectCutsEverything: after a disconnect, a code issued before it yields nothing,
+// and the photo URL the app received stops working.
+func TestDisconnectCutsEverything(t *testing.T) {
+	srv := startServer(t, "")
+	secret := setupClient(t, "cut-web")
+	setupSelfUser(t, "cutter", "disconnect-me-now-1")
+	b := newBrowser(t, srv)
+	signInDirectly(t, b, "cutter", "disconnect-me-now-1")
+	api(t, b, http.MethodPut, "/me/photo", "", pngImage(t, 20, 20))
+	api(t, b, http.MethodPatch, "/me/publicity", "", map[string]any{"fields": map[string]string{"picture": "on_request"}})
+	rp := newRP(t, srv, "cut-web", secret, "profile")
+	v := oauth2.GenerateVerifier()
+	tok, err := rp.exchange(rp.signIn(b, "c1", v, "", ""), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo, _ := userinfo(t, srv, tok)["picture"].(string)
+	if photo == "" {
+		t.Fatal("no picture released after consent")
+	}
+	v2 := oauth2.GenerateVerifier()
+	code := rp.signIn(b, "c2", v2, "", "") // issued, not yet exchanged
+	if s, _ := api(t, b, http.MethodDelete, "/me/apps/cut-web", "", nil); s != http.StatusNoContent {
+		t.Fatal(s)
+	}
+	if _, err := rp.exchange(code, v2); oauthErrorCode(err) != "invalid_grant" {
+		t.Errorf("code issued before the disconnect: got %v", err)
+	}
+	if resp, _ := http.Get(photo); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("photo URL after the disconnect: %d", resp.StatusCode)
+	}
+}
+
+// TestConcurrentPhotoUploads: a double click (or two replicas) never gives a 500.
+func TestConcurrentPhotoUploads(t *testing.T) {
+	srv := startServer(t, "")
+	setupSelfUser(t, "clicker", "double-click-22")
+	b := newBrowser(t, srv)
+	signInDirectly(t, b, "clicker", "double-click-22")
+	img := pngImage(t, 30, 30)
+	var wg sync.WaitGroup
+	statuses := make([]int, 8)
+	for i := range statuses {
+		wg.Add(1)
+		go func() { defer wg.Done(); statuses[i], _ = api(t, b, http.MethodPut, "/me/photo", "", img) }()
+	}
+	wg.Wait()
+	for i, s := range statuses {
+		if s != http.StatusOK {
+			t.Errorf("upload %d: %d", i, s)
+		}
+	}
+	var n int
+	if err := openDB(t).Pool().QueryRow(context.Background(), `SELECT count(*) FROM photos p JOIN accounts a ON a.id = p.account_id WHERE a.login = 'clicker'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("photos stored: %d (%v)", n, err)
+	}
+}
+
+// TestOversizedBodiesAreRefusedUnread: a huge form post is refused from its length, before
+// any check reads it.
+func TestOversizedBodiesAreRefusedUnread(t *testing.T) {
+	srv := startServer(t, "")
+	for _, path := range []string{"/signin", "/profile/photo", "/oauth/token"} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(strings.Repeat("x", 8<<20)))
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=zzz")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readBody(t, resp)
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("%s: got %d, want 413", path, resp.StatusCode)
+		}
 	}
 }

@@ -451,9 +451,10 @@ var (
 )
 
 func (p *Profile) validate() error {
+	askable := []string{"nickname", "given_name", "family_name", "birthdate", "email"}
 	for _, f := range p.RequiredFields {
-		if !slices.Contains(editableFields, f) {
-			return fmt.Errorf("config: profile.required_fields: %q is not a field a person can fill in (one of %s)", f, strings.Join(editableFields, ", "))
+		if !slices.Contains(askable, f) {
+			return fmt.Errorf("config: profile.required_fields: %q cannot be asked for at sign-in (one of %s)", f, strings.Join(askable, ", "))
 		}
 	}
 	for f, level := range p.DefaultPublicity {

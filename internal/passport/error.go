@@ -16,6 +16,7 @@ const (
 	EUNAUTHORIZED = "unauthorized" // who you are is unknown or wrong
 	EFORBIDDEN    = "forbidden"    // you may not
 	ELIMITED      = "rate_limited" // too many attempts
+	ETOOLARGE     = "too_large"    // the request body is over its limit
 	EINTERNAL     = "internal"     // our fault; never shown in detail
 )
 

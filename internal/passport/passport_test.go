@@ -1,6 +1,9 @@
 package passport
 
 import (
+	"bytes"
+	"image"
+	"image/png"
 	"strings"
 	"testing"
 	"time"
@@ -236,5 +239,18 @@ func TestNeedsLogin(t *testing.T) {
 		if got := r.NeedsLogin(tc.authTime, now); got != tc.want {
 			t.Errorf("%s: got %v, want %v", name, got, tc.want)
 		}
+	}
+}
+
+func TestPhotoDecompressionBomb(t *testing.T) {
+	// A 16-bit PNG whose header promises 6000×6000 pixels: small on disk, ~275 MiB decoded.
+	img := image.NewNRGBA64(image.Rect(0, 0, 6000, 6000))
+	var buf bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, _, err := NormalizePhoto(buf.Bytes(), PhotoLimits{MaxBytes: 50 << 20, MaxSide: 512})
+	if err == nil || !strings.Contains(err.Error(), "too large to process") {
+		t.Fatalf("got %v, want a refusal before decoding", err)
 	}
 }

@@ -3,6 +3,7 @@ package passport
 import (
 	"bytes"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"image/png"
 	"strconv"
@@ -17,9 +18,26 @@ type PhotoLimits struct {
 	MaxSide  int // the stored image's longer side, in pixels
 }
 
-// maxSourcePixels refuses images whose header promises more pixels than this before they are
-// decoded, so a small file cannot make the server allocate gigabytes.
-const maxSourcePixels = 40_000_000
+// maxDecodedBytes refuses images whose header promises a decoded size above this (width ×
+// height × bytes per pixel) before they are decoded, so a small file cannot make the server
+// allocate gigabytes. 64 MiB is a 16-megapixel photo at 8 bits per channel.
+const maxDecodedBytes = 64 << 20
+
+// decoding bounds how many photos one process decodes at once: each may take tens of MiB.
+var decoding = make(chan struct{}, 2)
+
+// bytesPerPixel is what the decoder allocates per pixel for a colour model.
+func bytesPerPixel(m color.Model) int {
+	switch m {
+	case color.RGBA64Model, color.NRGBA64Model:
+		return 8
+	case color.Gray16Model:
+		return 2
+	case color.GrayModel, color.AlphaModel:
+		return 1
+	}
+	return 4
+}
 
 // NormalizePhoto checks an upload by its content (JPEG, PNG or WebP, whatever its name says),
 // scales it down to fit lim.MaxSide and re-encodes it: JPEG, or PNG when it has
@@ -36,9 +54,12 @@ func NormalizePhoto(data []byte, lim PhotoLimits) (out []byte, contentType strin
 	if err != nil || (format != "jpeg" && format != "png" && format != "webp") {
 		return nil, "", 0, 0, FieldError("photo", "This file is not a JPEG, PNG or WebP image.")
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxSourcePixels {
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > 20000 || cfg.Height > 20000 ||
+		cfg.Width*cfg.Height*bytesPerPixel(cfg.ColorModel) > maxDecodedBytes {
 		return nil, "", 0, 0, FieldError("photo", "The image is %d×%d pixels: too large to process.", cfg.Width, cfg.Height)
 	}
+	decoding <- struct{}{}
+	defer func() { <-decoding }()
 	src, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, "", 0, 0, FieldError("photo", "This image is damaged and cannot be read.")

@@ -119,8 +119,11 @@ func (db *DB) UpdateAccount(ctx context.Context, id string, update func(*passpor
 		}
 		if a.PhotoID != "" && (before.Publicity[passport.FieldPicture] != a.Publicity[passport.FieldPicture] ||
 			before.PrivateProfile != a.PrivateProfile) {
-			if err := tx.QueryRow(ctx, `UPDATE photos SET id = gen_random_uuid() WHERE account_id = $1 RETURNING id`,
-				a.ID).Scan(&a.PhotoID); err != nil {
+			err := tx.QueryRow(ctx, `UPDATE photos SET id = gen_random_uuid() WHERE account_id = $1 RETURNING id`,
+				a.ID).Scan(&a.PhotoID)
+			if err == pgx.ErrNoRows {
+				a.PhotoID = ""
+			} else if err != nil {
 				return err
 			}
 		}

@@ -61,7 +61,9 @@ func (db *DB) CompleteAuthRequest(ctx context.Context, id string, browserHash []
 		}
 		_, err = tx.Exec(ctx, `
 			INSERT INTO grants (account_id, client_id, scopes, first_at, last_at) VALUES ($1, $2, $3, $4, $4)
-			ON CONFLICT (account_id, client_id) DO UPDATE SET scopes = excluded.scopes, last_at = excluded.last_at`,
+			ON CONFLICT (account_id, client_id) DO UPDATE SET last_at = excluded.last_at,
+				-- Earlier grants' tokens keep their scopes: the app may receive the union.
+				scopes = (SELECT array_agg(DISTINCT s ORDER BY s) FROM unnest(grants.scopes || excluded.scopes) AS s)`,
 			s.AccountID, clientID, scopes, now)
 		return err
 	})

@@ -102,8 +102,24 @@ func (db *DB) RevokeApp(ctx context.Context, accountID, clientID string) error {
 		if err != nil {
 			return err
 		}
+		var photoConsent bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM consents WHERE account_id = $1 AND client_id = $2 AND field = 'picture' AND granted)`,
+			accountID, clientID).Scan(&photoConsent); err != nil {
+			return err
+		}
 		cons, err := tx.Exec(ctx, `DELETE FROM consents WHERE account_id = $1 AND client_id = $2`, accountID, clientID)
 		if err != nil {
+			return err
+		}
+		if photoConsent {
+			// The application may hold the photo's URL: give the photo a new one.
+			if _, err := tx.Exec(ctx, `UPDATE photos SET id = gen_random_uuid() WHERE account_id = $1`, accountID); err != nil {
+				return err
+			}
+		}
+		// A code issued before the disconnect must not start a new grant afterwards.
+		if _, err := tx.Exec(ctx, `UPDATE auth_requests SET code_used_at = $3 WHERE account_id = $1 AND client_id = $2 AND code_used_at IS NULL`,
+			accountID, clientID, now); err != nil {
 			return err
 		}
 		if tag.RowsAffected() == 0 && cons.RowsAffected() == 0 {

@@ -219,6 +219,8 @@ func (db *DB) SignOutEverywhere(ctx context.Context, accountID string) error {
 func signOutEverywhere(ctx context.Context, tx pgx.Tx, accountID string, now time.Time) error {
 	for _, q := range []string{
 		`UPDATE sessions SET ended_at = $2 WHERE account_id = $1 AND ended_at IS NULL`,
+		// Codes issued but not yet exchanged would otherwise start new grants afterwards.
+		`UPDATE auth_requests SET code_used_at = $2 WHERE account_id = $1 AND code_used_at IS NULL`,
 		// Families first, as in revokeFamily, so a refresh in flight waits and is refused.
 		`UPDATE token_families SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL`,
 		`UPDATE refresh_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL`,
@@ -254,4 +256,3 @@ func plural(n int) string {
 	}
 	return "s"
 }
-

@@ -25,6 +25,9 @@ type Photo struct {
 func (db *DB) SetPhoto(ctx context.Context, p *Photo) error {
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		now := db.now()
+		if err := lockAccount(ctx, tx, p.AccountID); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM photos WHERE account_id = $1`, p.AccountID); err != nil {
 			return err
 		}
@@ -42,6 +45,9 @@ func (db *DB) SetPhoto(ctx context.Context, p *Photo) error {
 // DeletePhoto removes the account's photo. Returns ENOTFOUND when it has none.
 func (db *DB) DeletePhoto(ctx context.Context, accountID string) error {
 	return db.tx(ctx, func(tx pgx.Tx) error {
+		if err := lockAccount(ctx, tx, accountID); err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx, `DELETE FROM photos WHERE account_id = $1`, accountID)
 		if err != nil {
 			return err
@@ -63,4 +69,12 @@ func (db *DB) Photo(ctx context.Context, id string) (*Photo, error) {
 		FROM photos p JOIN accounts a ON a.id = p.account_id WHERE p.id = $1 AND a.status = 'active'`, id)
 	p, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Photo])
 	return p, mapErr(err, "No such photo.")
+}
+
+// lockAccount serialises changes to one account (photo replaced while its publicity
+// changes, two uploads at once) on the account's row.
+func lockAccount(ctx context.Context, tx pgx.Tx, accountID string) error {
+	var id string
+	err := tx.QueryRow(ctx, `SELECT id FROM accounts WHERE id = $1 FOR UPDATE`, accountID).Scan(&id)
+	return mapErr(err, "No such account.")
 }

@@ -176,6 +176,11 @@ func (s *Server) uploadPhoto(ctx context.Context, a *passport.Account, data []by
 	if s.cfg.Rules.IsLocked(a, passport.FieldPicture) {
 		return passport.FieldError("photo", "%s", lockedMessage("Your photo"))
 	}
+	if n, _, err := s.db.Hit(ctx, "photo:"+a.ID, s.cfg.RateWindow); err != nil {
+		return err
+	} else if n > 20 {
+		return &passport.Error{Code: passport.ELIMITED, Field: "photo", Message: "Too many uploads. Try again later."}
+	}
 	img, ctype, w, h, err := passport.NormalizePhoto(data, s.cfg.Photo)
 	if err != nil {
 		return err

@@ -182,7 +182,7 @@ func (s *Server) apiPatchMe(c echo.Context) error {
 		return err
 	}
 	if in.Email != nil {
-		return invalidFields(FieldErrors{"email": "Change your email address with /api/v1/me/email, which confirms it."})
+		return invalidFields(FieldErrors{"email": "Change your email address with POST /api/v1/me/email, which confirms it."})
 	}
 	a, errs, err := s.updateMain(c.Request().Context(), apiAccount(c).ID, in)
 	if err != nil {

@@ -19,6 +19,7 @@ var statusOf = map[string]int{
 	passport.EUNAUTHORIZED: http.StatusUnauthorized,
 	passport.EFORBIDDEN:    http.StatusForbidden,
 	passport.ELIMITED:      http.StatusTooManyRequests,
+	passport.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	passport.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -47,8 +48,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		status = he.Code
 		heading = http.StatusText(he.Code)
 		message = map[int]string{
-			http.StatusNotFound:         "There is no page at this address.",
-			http.StatusMethodNotAllowed: "This address does not accept this kind of request.",
+			http.StatusNotFound:              "There is no page at this address.",
+			http.StatusMethodNotAllowed:      "This address does not accept this kind of request.",
+			http.StatusRequestEntityTooLarge: "What you sent is too large.",
 		}[he.Code]
 		if message == "" {
 			message = "The request could not be processed."

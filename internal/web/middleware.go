@@ -290,3 +290,30 @@ func onlyContact(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// formLimit bounds every request body except photo uploads: forms, JSON and protocol
+// requests are small. It runs before anything reads the body (CSRF checks parse forms).
+const formLimit = 64 << 10
+
+// limitBody caps the request body before any handler or middleware reads it, so an
+// oversized upload is cut off at the limit instead of being read (and spooled to disk) in
+// full before the CSRF or sign-in checks refuse it.
+func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		limit := int64(formLimit)
+		photo := r.URL.Path == "/profile/photo" || r.URL.Path == "/api/v1/me/photo"
+		if photo {
+			limit = int64(s.cfg.Photo.MaxBytes) + formLimit
+		}
+		if r.ContentLength > limit {
+			if photo {
+				return &passport.Error{Code: passport.ETOOLARGE, Field: "photo",
+					Message: "The photo is too large: the limit is " + passport.HumanBytes(s.cfg.Photo.MaxBytes) + "."}
+			}
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+		return next(c)
+	}
+}

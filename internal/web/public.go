@@ -145,7 +145,9 @@ func (s *Server) vcard(a *passport.Account) ([]byte, error) {
 	card := vcard.Card{}
 	card.SetValue(vcard.FieldVersion, "3.0")
 	card.SetValue(vcard.FieldFormattedName, p.DisplayName())
-	card.SetName(&vcard.Name{FamilyName: p.FamilyName, GivenName: p.GivenName})
+	// N and ORG are ;-separated and go-vcard does not escape ';' inside a component.
+	component := strings.NewReplacer(";", ",").Replace
+	card.SetName(&vcard.Name{FamilyName: component(p.FamilyName), GivenName: component(p.GivenName)})
 	card.SetValue(vcard.FieldNickname, p.Nickname)
 	card.SetValue(vcard.FieldUID, "urn:uuid:"+a.ID)
 	card.SetRevision(a.UpdatedAt)
@@ -162,7 +164,7 @@ func (s *Server) vcard(a *passport.Account) ([]byte, error) {
 		card.Add(vcard.FieldPhoto, &vcard.Field{Value: p.Picture, Params: vcard.Params{"VALUE": {"uri"}}})
 	}
 	if p.Organization != "" {
-		card.SetValue(vcard.FieldOrganization, p.Organization)
+		card.SetValue(vcard.FieldOrganization, component(p.Organization))
 	}
 	if p.Position != "" {
 		card.SetValue(vcard.FieldTitle, p.Position)
@@ -183,10 +185,20 @@ func (s *Server) handlePhoto(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	a, err := s.db.Account(c.Request().Context(), p.AccountID)
+	if err != nil {
+		return err
+	}
 	etag := `"` + p.ID + `"`
 	h := c.Response().Header()
 	h.Set("ETag", etag)
-	h.Set("Cache-Control", "public, max-age=3600")
+	// Shared caches may keep public photos only; the others go to applications and browsers
+	// that hold the URL.
+	if s.cfg.Rules.Effective(a, passport.FieldPicture) == passport.Public {
+		h.Set("Cache-Control", "public, max-age=3600")
+	} else {
+		h.Set("Cache-Control", "private, max-age=600")
+	}
 	h.Set("Last-Modified", p.CreatedAt.UTC().Format(http.TimeFormat))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'")

@@ -10,7 +10,7 @@ import (
 // OpenID Provider gets explicit paths and methods, so Echo answers 404 and 405 itself.
 func (s *Server) routes() {
 	e := s.echo
-	e.Use(s.requestID, s.logRequests, s.recoverPanics, s.validText)
+	e.Use(s.requestID, s.logRequests, s.recoverPanics, s.limitBody, s.validText)
 
 	// Probes.
 	e.GET("/healthz", s.handleHealthz)

@@ -248,4 +248,3 @@ func (s *Server) handleDevMessages(c echo.Context) error {
 	}
 	return s.page(c, http.StatusOK, "dev_messages", devMessagesPage{Base: s.base(c, "Development messages"), Messages: msgs})
 }
-

@@ -188,3 +188,55 @@ func TestBrowserPhoneLayout(t *testing.T) {
 		t.Error("the profile page scrolls sideways on a 360 px screen")
 	}
 }
+
+// TestBrowserEmailChangeWithDevSink changes the email address in Chromium, reading the code
+// from the development sink's page as a developer would.
+func TestBrowserEmailChangeWithDevSink(t *testing.T) {
+	srv := startServer(t, "")
+	setupSelfUser(t, "sink-user", "read-the-code-7")
+	ctx := newChrome(t, 1024, 900)
+	var sinkText, flash string
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(srv.URL+"/signin"),
+		chromedp.WaitVisible(`#login`),
+		chromedp.SendKeys(`#login`, "sink-user"),
+		chromedp.SendKeys(`#password`, "read-the-code-7"),
+		chromedp.Submit(`#password`),
+		chromedp.WaitVisible(`#main-info`),
+		chromedp.Navigate(srv.URL+"/profile/email"),
+		chromedp.WaitVisible(`#f-value`),
+		chromedp.SendKeys(`#f-value`, "sink.new@example.org"),
+		chromedp.Submit(`#f-value`),
+		chromedp.WaitVisible(`#f-code`),
+		shot(t, ctx, "07-email-code"),
+		chromedp.Navigate(srv.URL+"/dev/messages"),
+		chromedp.WaitVisible(`pre.message`),
+		chromedp.Text(`pre.message`, &sinkText),
+		shot(t, ctx, "08-dev-messages"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := codeInMail.FindStringSubmatch(sinkText)
+	if code == nil {
+		t.Fatalf("no code on the sink page: %q", sinkText)
+	}
+	err = chromedp.Run(ctx,
+		chromedp.Navigate(srv.URL+"/profile/email"),
+		chromedp.WaitVisible(`#f-code`),
+		chromedp.SendKeys(`#f-code`, code[1]),
+		chromedp.Submit(`#f-code`),
+		chromedp.WaitVisible(`.flash`),
+		chromedp.Text(`.flash`, &flash),
+		shot(t, ctx, "09-email-confirmed"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(flash, "confirmed") {
+		t.Errorf("flash: %q", flash)
+	}
+	if email, verified := accountEmail(t, "sink-user"); email != "sink.new@example.org" || !verified {
+		t.Errorf("email after the browser flow: %s %v", email, verified)
+	}
+}

@@ -119,6 +119,7 @@ func (e cliEnv) clientCreate(args []string) error {
 	secret := fs.String("secret", "", "client secret for a confidential client; generated and printed when omitted")
 	public := fs.Bool("public", false, "public client (no secret; PKCE S256 required)")
 	name := fs.String("name", "", "name shown to people on the consent page")
+	mfa := fs.Bool("require-2fa", false, "people sign in to this client with two factors (they set one up if they have none)")
 	var redirects, logouts, grants, scopes multi
 	fs.Var(&redirects, "redirect-uri", "redirect URI, exact match (repeatable)")
 	fs.Var(&logouts, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
@@ -132,7 +133,7 @@ func (e cliEnv) clientCreate(args []string) error {
 	return e.write(*cfgPath, func(config.Config) (func(*postgres.DB) error, error) {
 		c, generated, err := newClient(*id, *secret, *name, *public, redirects, logouts, grants)
 		if c != nil {
-			c.Scopes = scopes
+			c.Scopes, c.RequireMFA = scopes, *mfa
 		}
 		return func(db *postgres.DB) error {
 			if err := db.CreateClient(e.ctx, c); err != nil {

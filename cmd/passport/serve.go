@@ -71,6 +71,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	go cleanupLoop(ctx, db, log)
+	go jobs.PurgeLoop(ctx, db, log, cfg.Account.PurgeInterval.Duration)
 	worker, err := newWorker(cfg, db, log)
 	if err != nil {
 		return err
@@ -148,6 +149,8 @@ func newHandler(ctx context.Context, cfg config.Config, db *postgres.DB, log *sl
 		Photo:           passport.PhotoLimits{MaxBytes: cfg.Profile.PhotoMaxBytes, MaxSide: cfg.Profile.PhotoMaxSide},
 		Policy:          policy,
 		Sealer:          passport.NewSealer(cfg.Key("messages")),
+		TOTPSealer:      passport.NewSealer(cfg.Key("totp")),
+		DeletionGrace:   cfg.Account.DeletionGrace.Duration,
 		MessagesDir:     cfg.Messages.TemplatesDir,
 		DefaultLocale:   cfg.Messages.DefaultLocale,
 		DevSink:         cfg.Messages.DevSinks(),

@@ -38,7 +38,16 @@ type Config struct {
 	Profile     Profile   `toml:"profile"`
 	Messages    Messages  `toml:"messages"`
 	Codes       Codes     `toml:"codes"`
+	Account     Account   `toml:"account"`
 	Dev         Dev       `toml:"dev"`
+}
+
+// Account sets account life-cycle rules.
+type Account struct {
+	// DeletionGrace is how long a deleted account can be restored before it is purged.
+	DeletionGrace Duration `toml:"deletion_grace"`
+	// PurgeInterval is how often each replica looks for accounts to purge.
+	PurgeInterval Duration `toml:"purge_interval"`
 }
 
 // Messages chooses how email, SMS and calls go out, and tunes the queue.
@@ -193,6 +202,7 @@ func Default() Config {
 			SMTP:     SMTP{Port: 587, TLS: "starttls", Timeout: Duration{30 * time.Second}},
 			SMSHTTP:  HTTPAPI{Method: "POST", ContentType: "application/json", Timeout: Duration{15 * time.Second}},
 			CallHTTP: HTTPAPI{Method: "POST", ContentType: "application/json", Timeout: Duration{15 * time.Second}}},
+		Account: Account{DeletionGrace: Duration{30 * 24 * time.Hour}, PurgeInterval: Duration{5 * time.Minute}},
 		Codes: Codes{Lifetime: Duration{10 * time.Minute}, MaxAttempts: 5, ResendAfter: Duration{time.Minute}, MaxSends: 5},
 		Profile: Profile{
 			RequiredFields: []string{"given_name", "family_name", "email"},
@@ -383,6 +393,12 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Messages.validate(); err != nil {
 		return err
+	}
+	if c.Account.DeletionGrace.Duration < time.Minute {
+		return bad("account.deletion_grace", "must be at least 1m (got %s)", c.Account.DeletionGrace.Duration)
+	}
+	if c.Account.PurgeInterval.Duration < time.Second {
+		return bad("account.purge_interval", "must be at least 1s (got %s)", c.Account.PurgeInterval.Duration)
 	}
 	if c.Codes.Lifetime.Duration < time.Minute || c.Codes.Lifetime.Duration > 24*time.Hour {
 		return bad("codes.lifetime", "must be between 1m and 24h (got %s)", c.Codes.Lifetime.Duration)

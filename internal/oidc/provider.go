@@ -133,6 +133,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	d.RevocationEndpointAuthSigningAlgValuesSupported = nil
 	d.DeviceAuthorizationEndpoint = ""
 	d.CheckSessionIframe = ""
+	d.ACRValuesSupported = []string{passport.ACRPassword, passport.ACRMFA}
 	d.RequestParameterSupported = false
 	d.RequestURIParameterSupported = false
 	d.ClaimsParameterSupported = false

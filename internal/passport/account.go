@@ -16,6 +16,7 @@ const (
 	StatusActive          = "active"
 	StatusBlocked         = "blocked"
 	StatusPendingDeletion = "pending_deletion"
+	StatusDeleted         = "deleted" // purged: a tombstone that keeps the id
 )
 
 // Verification statuses (SPEC §2).
@@ -62,6 +63,7 @@ type Account struct {
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
 	LastVisitAt         *time.Time
+	PurgeAt             *time.Time // when a pending deletion becomes final
 }
 
 // Name is the display name: given and family name, else the nickname, else the login.

@@ -29,6 +29,7 @@ type Client struct {
 	IDTokenLifetime        time.Duration
 	RefreshTokenLifetime   time.Duration
 	Disabled               bool
+	RequireMFA             bool // people sign in to it with two factors (SPEC §7)
 	CreatedAt              time.Time
 }
 

@@ -34,6 +34,9 @@ type Outgoing struct {
 	Locale    string
 	AccountID string
 	Payload   []byte // sealed Content
+	// Hold keeps the message from being sent until something releases it (the final
+	// "account deleted" email waits for the purge).
+	Hold bool
 }
 
 // Message is a message a worker delivers.
@@ -105,6 +108,24 @@ func (s Sealer) Open(payload []byte) (Content, error) {
 		return c, errors.New("message payload cannot be decrypted: was secret_key changed?")
 	}
 	return c, json.Unmarshal(plain, &c)
+}
+
+// SealBytes encrypts any secret for storage (TOTP secrets).
+func (s Sealer) SealBytes(plain []byte, purpose string) ([]byte, error) {
+	nonce := make([]byte, s.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return s.aead.Seal(nonce, nonce, plain, []byte(purpose)), nil
+}
+
+// OpenBytes decrypts what SealBytes sealed for the same purpose.
+func (s Sealer) OpenBytes(sealed []byte, purpose string) ([]byte, error) {
+	n := s.aead.NonceSize()
+	if len(sealed) < n {
+		return nil, errors.New("sealed value too short")
+	}
+	return s.aead.Open(nil, sealed[:n], sealed[n:], []byte(purpose))
 }
 
 // Backoff is the wait before attempt n+1 after n failed attempts: 15 s doubled each time,

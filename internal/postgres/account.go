@@ -14,7 +14,7 @@ const accountColumns = `id, coalesce(login, '') AS login, nickname, given_name, 
 	registration_method, status, verification_status, verification_comment, password_hash,
 	publicity, private_profile, unlocked_fields,
 	coalesce((SELECT p.id::text FROM photos p WHERE p.account_id = accounts.id), '') AS photo_id,
-	created_at, updated_at, last_visit_at`
+	created_at, updated_at, last_visit_at, purge_at`
 
 // CreateAccount inserts a new account and fills in its ID and timestamps. Returns ECONFLICT
 // when the login (compared after case folding) is taken.

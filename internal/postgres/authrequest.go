@@ -49,10 +49,10 @@ func (db *DB) CompleteAuthRequest(ctx context.Context, id string, browserHash []
 		var clientID string
 		var scopes []string
 		err := tx.QueryRow(ctx, `
-			UPDATE auth_requests SET done = true, account_id = $3, session_id = $4, auth_time = $5, amr = $6
+			UPDATE auth_requests SET done = true, account_id = $3, session_id = $4, auth_time = $5, amr = $6, acr = $8
 			WHERE id = $1 AND browser_hash = $2 AND NOT done AND expires_at > $7
 			RETURNING client_id, scopes`,
-			id, browserHash, s.AccountID, s.ID, s.AuthTime, s.AMR, now).Scan(&clientID, &scopes)
+			id, browserHash, s.AccountID, s.ID, s.AuthTime, s.AMR, now, passport.ACRFor(s.AMR)).Scan(&clientID, &scopes)
 		if err == pgx.ErrNoRows {
 			return passport.Errorf(passport.ENOTFOUND, "This sign-in request has expired or is unknown.")
 		}

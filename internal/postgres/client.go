@@ -15,12 +15,12 @@ func (db *DB) CreateClient(ctx context.Context, c *passport.Client) error {
 	}
 	err := db.pool.QueryRow(ctx, `
 		INSERT INTO clients (id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
-			grant_types, scopes, access_token_lifetime, id_token_lifetime, refresh_token_lifetime, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+			grant_types, scopes, access_token_lifetime, id_token_lifetime, refresh_token_lifetime, require_mfa, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 		RETURNING created_at`,
 		c.ID, c.Name, c.SecretHash, c.Public, nz(c.RedirectURIs), nz(c.PostLogoutRedirectURIs),
 		nz(c.GrantTypes), nz(c.Scopes), int(c.AccessTokenLifetime/time.Second),
-		int(c.IDTokenLifetime/time.Second), int(c.RefreshTokenLifetime/time.Second), db.now(),
+		int(c.IDTokenLifetime/time.Second), int(c.RefreshTokenLifetime/time.Second), c.RequireMFA, db.now(),
 	).Scan(&c.CreatedAt)
 	if passport.ErrorCode(mapErr(err, "")) == passport.ECONFLICT {
 		return passport.FieldError("id", "A client with this ID already exists.")
@@ -35,10 +35,10 @@ func (db *DB) Client(ctx context.Context, id string) (*passport.Client, error) {
 	var at, it, rt int
 	err := db.pool.QueryRow(ctx, `
 		SELECT id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, grant_types,
-			scopes, access_token_lifetime, id_token_lifetime, refresh_token_lifetime, disabled, created_at
+			scopes, access_token_lifetime, id_token_lifetime, refresh_token_lifetime, disabled, require_mfa, created_at
 		FROM clients WHERE id = $1`, id,
 	).Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &c.RedirectURIs, &c.PostLogoutRedirectURIs,
-		&c.GrantTypes, &c.Scopes, &at, &it, &rt, &c.Disabled, &c.CreatedAt)
+		&c.GrantTypes, &c.Scopes, &at, &it, &rt, &c.Disabled, &c.RequireMFA, &c.CreatedAt)
 	if err != nil {
 		return nil, mapErr(err, "No such client.")
 	}

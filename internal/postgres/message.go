@@ -19,8 +19,12 @@ func enqueue(ctx context.Context, tx pgx.Tx, now time.Time, msgs ...passport.Out
 		if m.AccountID != "" {
 			account = &m.AccountID
 		}
+		runAt := any(now)
+		if m.Hold {
+			runAt = "infinity"
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO messages (channel, recipient, kind, locale, account_id, payload, created_at, run_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, m.Channel, m.To, m.Kind, m.Locale, account, m.Payload, now); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz)`, m.Channel, m.To, m.Kind, m.Locale, account, m.Payload, now, runAt); err != nil {
 			return err
 		}
 	}
@@ -30,6 +34,10 @@ func enqueue(ctx context.Context, tx pgx.Tx, now time.Time, msgs ...passport.Out
 	}
 	return nil
 }
+
+// ofDeletedAccount is true for a message row of a purged account: once such a message (the
+// final "account deleted" email) is done, its recipient address is erased too.
+const ofDeletedAccount = `EXISTS (SELECT 1 FROM accounts a WHERE a.id = messages.account_id AND a.status = 'deleted')`
 
 // Enqueue queues messages on their own (when no other change causes them).
 func (db *DB) Enqueue(ctx context.Context, msgs ...passport.Outgoing) error {
@@ -68,7 +76,8 @@ func (db *DB) ClaimMessages(ctx context.Context, n int, lease time.Duration) ([]
 // of this attempt (a worker whose lease expired cannot overwrite the next one's outcome).
 // The content is erased: nothing of a sent message's text stays at rest.
 func (db *DB) FinishMessage(ctx context.Context, id string, attempt int) error {
-	_, err := db.pool.Exec(ctx, `UPDATE messages SET status = 'sent', sent_at = $3, payload = NULL, leased_until = NULL, last_error = ''
+	_, err := db.pool.Exec(ctx, `UPDATE messages SET status = 'sent', sent_at = $3, payload = NULL, leased_until = NULL, last_error = '',
+			recipient = CASE WHEN `+ofDeletedAccount+` THEN '' ELSE recipient END
 		WHERE id = $1 AND attempts = $2 AND status = 'sending'`, id, attempt, db.now())
 	return err
 }
@@ -81,6 +90,7 @@ func (db *DB) RetryMessage(ctx context.Context, id string, attempt int, cause st
 		UPDATE messages SET
 			status = CASE WHEN $5 OR attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
 			payload = CASE WHEN $5 OR attempts >= max_attempts THEN NULL ELSE payload END,
+			recipient = CASE WHEN ($5 OR attempts >= max_attempts) AND `+ofDeletedAccount+` THEN '' ELSE recipient END,
 			run_at = $3, leased_until = NULL, last_error = left($4, 500)
 		WHERE id = $1 AND attempts = $2 AND status = 'sending'`,
 		id, attempt, now.Add(passport.Backoff(attempt)), cause, permanent)

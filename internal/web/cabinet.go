@@ -70,7 +70,8 @@ var flashes = map[string]string{
 	"code-sent": "We sent a code. Enter it below.", "email-confirmed": "Your email address is confirmed.",
 	"phone-confirmed": "Your phone number is confirmed.", "cancelled": "The change is cancelled.",
 	"email-deleted": "Your email address is deleted.", "phone-deleted": "Your phone number is deleted.",
-	"session-ended": "The session is ended.",
+	"session-ended": "The session is ended.", "restored": "Your account is restored: it will not be deleted.",
+	"2fa-off": "Two-factor authentication is off.",
 }
 
 // handleProfile is the cabinet: main information, identifiers, privacy and other actions.

@@ -162,23 +162,46 @@ func (s *Server) handleSigninSubmit(c echo.Context) error {
 		return fail(http.StatusForbidden, "The application asked you to sign in with a different account.")
 	}
 	switch account.Status {
-	case passport.StatusActive:
+	case passport.StatusActive, passport.StatusPendingDeletion:
 	case passport.StatusBlocked:
 		return fail(http.StatusForbidden, "This account is blocked. Contact your administrator.")
-	case passport.StatusPendingDeletion:
-		return fail(http.StatusForbidden, "This account is scheduled for deletion.")
 	default:
 		return fail(http.StatusForbidden, "This account cannot sign in.")
 	}
+	secret, err := s.totpSecret(ctx, account.ID)
+	if err != nil {
+		return err
+	}
+	if secret != "" {
+		return s.askSecondFactor(c, http.StatusOK, account, req, client, "")
+	}
+	return s.authenticated(c, req, client, account, []string{passport.AMRPassword})
+}
 
-	sess, err := s.startSession(c, account, []string{passport.AMRPassword})
+// authenticated runs once every factor is checked. An active account gets a session and
+// goes on (to the cabinet, or on with the application's request). An account waiting for
+// deletion gets no session: through an application the sign-in is refused with a page that
+// says how to restore it; in the cabinet the person is offered to restore it.
+func (s *Server) authenticated(c echo.Context, req *passport.AuthRequest, client *passport.Client, a *passport.Account, amr []string) error {
+	if a.Status == passport.StatusPendingDeletion {
+		if req != nil {
+			return s.page(c, http.StatusForbidden, "deletion_pending", deletionPendingPage{Base: s.base(c, "Account scheduled for deletion"),
+				PurgeAt: *a.PurgeAt, AuthRequestID: req.ID, ClientName: client.DisplayName()})
+		}
+		return s.page(c, http.StatusOK, "restore", restorePage{Base: s.base(c, "Restore your account"), PurgeAt: *a.PurgeAt,
+			Token: s.signedToken(c, "restore", 15*time.Minute, a.ID, strings.Join(amr, " "))})
+	}
+	if a.Status != passport.StatusActive {
+		return passport.Errorf(passport.EFORBIDDEN, "This account cannot sign in.")
+	}
+	sess, err := s.startSession(c, a, amr)
 	if err != nil {
 		return err
 	}
 	if req == nil {
 		return c.Redirect(http.StatusSeeOther, "/")
 	}
-	if err := s.db.MarkLogin(ctx, req.ID, sess.ID); err != nil {
+	if err := s.db.MarkLogin(c.Request().Context(), req.ID, sess.ID); err != nil {
 		return err
 	}
 	req.LoginSessionID = sess.ID
@@ -218,6 +241,22 @@ func (s *Server) continueFlow(c echo.Context, req *passport.AuthRequest, client 
 	}
 	if len(s.missingEditable(a)) > 0 && !req.HasPrompt("none") {
 		return c.Redirect(http.StatusSeeOther, "/signin/complete?authRequestID="+req.ID)
+	}
+	// The application's access policy may require two factors (SPEC §7): step up with the
+	// second factor, or set one up first.
+	if client.RequireMFA && !passport.HasMFA(sess.AMR) {
+		if req.HasPrompt("none") {
+			s.oidc.Fail(c.Response(), c.Request(), req, "interaction_required", "This application requires two-factor authentication.")
+			return nil
+		}
+		secret, err := s.totpSecret(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		if secret != "" {
+			return c.Redirect(http.StatusSeeOther, "/signin/2fa?authRequestID="+req.ID)
+		}
+		return c.Redirect(http.StatusSeeOther, "/signin/2fa-setup?authRequestID="+req.ID)
 	}
 	decisions, err := s.db.Decisions(ctx, a.ID, req.ClientID)
 	if err != nil {

@@ -60,6 +60,16 @@ func (s *Server) routes() {
 	e.POST("/profile/sessions/end", s.cabinet(s.handleSessionEnd), page...)
 	e.POST("/profile/sessions/end-all", s.cabinet(s.handleSessionsEndAll), page...)
 	e.GET("/dev/messages", s.handleDevMessages, page...)
+	e.GET("/profile/2fa", s.cabinet(s.handleTwoFactorPage), page...)
+	e.POST("/profile/2fa", s.cabinet(s.handleTwoFactorEnable), page...)
+	e.POST("/profile/2fa/disable", s.cabinet(s.handleTwoFactorDisable), page...)
+	e.GET("/profile/delete", s.cabinet(s.handleDeleteForm), page...)
+	e.POST("/profile/delete", s.cabinet(s.handleDeleteSubmit), page...)
+	e.POST("/account/restore", s.handleRestore, page...)
+	e.GET("/signin/2fa", s.handleSecondFactorForm, page...)
+	e.POST("/signin/2fa", s.handleSecondFactorSubmit, page...)
+	e.GET("/signin/2fa-setup", s.handleTwoFactorSetupForm, page...)
+	e.POST("/signin/2fa-setup", s.handleTwoFactorSetupSubmit, page...)
 	e.GET("/policy", s.handlePolicy, page...)
 
 	// Public profiles and photos: anyone may read them; they hold public fields only.

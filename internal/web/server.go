@@ -50,7 +50,9 @@ type Config struct {
 	Rules           passport.Rules
 	Photo           passport.PhotoLimits
 	Policy          []byte // the personal-data processing policy document (Markdown)
-	Sealer          passport.Sealer
+	Sealer          passport.Sealer // message content at rest
+	TOTPSealer      passport.Sealer // TOTP secrets at rest
+	DeletionGrace   time.Duration
 	MessagesDir     string // overrides for message templates
 	DefaultLocale   string
 	Codes           CodeSettings

@@ -1,0 +1,385 @@
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/passport-idp/passport/internal/passport"
+)
+
+// Two-factor authentication with TOTP (RFC 6238): enrolment, the second step of sign-in,
+// recovery codes, step-up for applications that require two factors, and disabling.
+
+const totpPurpose = "totp-secret"
+
+// totpEnabled returns the account's TOTP secret when two factors are on, else "".
+func (s *Server) totpSecret(ctx context.Context, accountID string) (string, error) {
+	t, err := s.db.TOTPOf(ctx, accountID)
+	if passport.ErrorCode(err) == passport.ENOTFOUND || (err == nil && t.EnabledAt == nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	secret, err := s.cfg.TOTPSealer.OpenBytes(t.SecretEnc, totpPurpose)
+	return string(secret), err
+}
+
+func (s *Server) recoveryHash(accountID, code string) []byte {
+	m := hmac.New(sha256.New, s.cfg.Codes.Key[:])
+	m.Write([]byte("recovery\x00" + accountID + "\x00" + passport.NormalizeRecoveryCode(code)))
+	return m.Sum(nil)
+}
+
+// checkSecondFactor accepts a current TOTP code (each time step once) or an unused
+// recovery code. Attempts are rate-limited per account across replicas.
+func (s *Server) checkSecondFactor(ctx context.Context, a *passport.Account, secret, code string) (usedRecovery bool, err error) {
+	key := "totp:" + a.ID
+	n, _, err := s.db.Hit(ctx, key, s.cfg.RateWindow)
+	if err != nil {
+		return false, err
+	}
+	if n > s.cfg.Codes.MaxAttempts {
+		return false, &passport.Error{Code: passport.ELIMITED, Field: "code", Message: "Too many attempts. Try again in a few minutes."}
+	}
+	code = strings.TrimSpace(code)
+	wrong := passport.FieldError("code", "This code is not right, or was already used.")
+	if len(strings.ReplaceAll(code, " ", "")) == 6 {
+		step, ok := passport.MatchTOTP(secret, code, s.db.Now())
+		if !ok {
+			return false, wrong
+		}
+		fresh, err := s.db.UseTOTPStep(ctx, a.ID, step)
+		if err != nil {
+			return false, err
+		}
+		if !fresh {
+			return false, passport.FieldError("code", "This code was already used. Wait for the next one.")
+		}
+	} else {
+		ok, err := s.db.UseRecoveryCode(ctx, a.ID, s.recoveryHash(a.ID, code))
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			return false, wrong
+		}
+		usedRecovery = true
+	}
+	return usedRecovery, s.db.ResetLimit(ctx, key)
+}
+
+type secondFactorPage struct {
+	Base
+	Token         string
+	AuthRequestID string
+	ClientName    string
+	Error         string
+}
+
+// askSecondFactor shows the code step after a right password (or for step-up).
+func (s *Server) askSecondFactor(c echo.Context, status int, a *passport.Account, req *passport.AuthRequest, client *passport.Client, msg string) error {
+	reqID := ""
+	if req != nil {
+		reqID = req.ID
+	}
+	p := secondFactorPage{Base: s.base(c, "Two-factor authentication"), AuthRequestID: reqID, Error: msg,
+		Token: s.signedToken(c, "second-factor", 10*time.Minute, a.ID, reqID)}
+	if client != nil {
+		p.ClientName = client.DisplayName()
+	}
+	return s.page(c, status, "second_factor", p)
+}
+
+// handleSecondFactorForm serves step-up: a signed-in person whose session has one factor
+// signs in to an application that requires two.
+func (s *Server) handleSecondFactorForm(c echo.Context) error {
+	req, client, err := s.authRequest(c, c.QueryParam("authRequestID"))
+	if err != nil {
+		return err
+	}
+	sess := s.flowSession(c, req)
+	if sess == nil {
+		return c.Redirect(http.StatusFound, "/signin?authRequestID="+req.ID)
+	}
+	a, err := s.db.Account(c.Request().Context(), sess.AccountID)
+	if err != nil {
+		return err
+	}
+	return s.askSecondFactor(c, http.StatusOK, a, req, client, "")
+}
+
+// handleSecondFactorSubmit checks the code and finishes the sign-in with two factors.
+func (s *Server) handleSecondFactorSubmit(c echo.Context) error {
+	ctx := c.Request().Context()
+	parts, ok := s.openToken(c, "second-factor", c.FormValue("token"))
+	if !ok || len(parts) != 2 {
+		return passport.Errorf(passport.EFORBIDDEN, "This sign-in took too long. Start again.")
+	}
+	var req *passport.AuthRequest
+	var client *passport.Client
+	if parts[1] != "" {
+		var err error
+		if req, client, err = s.authRequest(c, parts[1]); err != nil {
+			return err
+		}
+	}
+	a, err := s.db.Account(ctx, parts[0])
+	if err != nil {
+		return err
+	}
+	secret, err := s.totpSecret(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	if secret == "" {
+		return passport.Errorf(passport.ECONFLICT, "Two-factor authentication is not on for this account. Sign in again.")
+	}
+	if _, err := s.checkSecondFactor(ctx, a, secret, c.FormValue("code")); err != nil {
+		var pe *passport.Error
+		if asDomain(err, &pe) && pe.Field == "code" {
+			status := http.StatusUnauthorized
+			if pe.Code == passport.ELIMITED {
+				status = http.StatusTooManyRequests
+			}
+			return s.askSecondFactor(c, status, a, req, client, pe.Message)
+		}
+		return err
+	}
+	return s.authenticated(c, req, client, a, []string{passport.AMRPassword, passport.AMROTP, passport.AMRMFA})
+}
+
+type enrolPage struct {
+	Base
+	Secret        string
+	QR            string // data: URL of the QR code
+	URI           string
+	Error         string
+	AuthRequestID string
+	Enabled       bool
+	CodesLeft     int
+	Recovery      []string
+	Errors        FieldErrors
+}
+
+// enrolment returns the account's pending secret, making a new one when there is none or
+// it is older than the code lifetime.
+func (s *Server) enrolment(ctx context.Context, a *passport.Account) (*passport.TOTPKey, error) {
+	if t, err := s.db.TOTPOf(ctx, a.ID); err == nil && t.EnabledAt == nil && s.db.Now().Sub(t.CreatedAt) < s.cfg.Codes.Lifetime {
+		secret, err := s.cfg.TOTPSealer.OpenBytes(t.SecretEnc, totpPurpose)
+		if err == nil {
+			return keyFor(a, string(secret))
+		}
+	}
+	key, err := passport.NewTOTPKey("Passport", a.Login)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := s.cfg.TOTPSealer.SealBytes([]byte(key.Secret), totpPurpose)
+	if err != nil {
+		return nil, err
+	}
+	return key, s.db.StartTOTP(ctx, a.ID, enc)
+}
+
+// keyFor rebuilds the QR code for an existing pending secret.
+func keyFor(a *passport.Account, secret string) (*passport.TOTPKey, error) {
+	return passport.TOTPKeyFromSecret("Passport", a.Login, secret)
+}
+
+// enable checks the first code against the pending secret, turns two factors on and
+// returns the recovery codes to show once.
+func (s *Server) enableTOTP(ctx context.Context, a *passport.Account, code string) ([]string, error) {
+	t, err := s.db.TOTPOf(ctx, a.ID)
+	if err != nil || t.EnabledAt != nil {
+		return nil, passport.FieldError("code", "Start the set-up again.")
+	}
+	secret, err := s.cfg.TOTPSealer.OpenBytes(t.SecretEnc, totpPurpose)
+	if err != nil {
+		return nil, err
+	}
+	if n, _, err := s.db.Hit(ctx, "totp:"+a.ID, s.cfg.RateWindow); err != nil {
+		return nil, err
+	} else if n > s.cfg.Codes.MaxAttempts {
+		return nil, &passport.Error{Code: passport.ELIMITED, Field: "code", Message: "Too many attempts. Try again in a few minutes."}
+	}
+	step, ok := passport.MatchTOTP(string(secret), code, s.db.Now())
+	if !ok {
+		return nil, passport.FieldError("code", "This code is not right. Check the time on your phone and try the next code.")
+	}
+	codes := passport.NewRecoveryCodes(10)
+	hashes := make([][]byte, len(codes))
+	for i, rc := range codes {
+		hashes[i] = s.recoveryHash(a.ID, rc)
+	}
+	var notice []passport.Outgoing
+	if a.Email != "" {
+		m, err := s.message(passport.ChannelEmail, a.Email, "two_factor_enabled", a, MessageData{When: s.now()})
+		if err != nil {
+			return nil, err
+		}
+		notice = append(notice, m)
+	}
+	if err := s.db.EnableTOTP(ctx, a.ID, step, hashes, notice...); err != nil {
+		return nil, err
+	}
+	return codes, s.db.ResetLimit(ctx, "totp:"+a.ID)
+}
+
+func (s *Server) now() string { return s.db.Now().UTC().Format("2 January 2006 15:04 MST") }
+
+func (s *Server) renderEnrol(c echo.Context, status int, a *passport.Account, reqID, msg string) error {
+	ctx := c.Request().Context()
+	p := enrolPage{Base: s.base(c, "Two-factor authentication"), AuthRequestID: reqID, Error: msg}
+	p.Account = a
+	secret, err := s.totpSecret(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	if secret != "" {
+		p.Enabled = true
+		if p.CodesLeft, err = s.db.RecoveryCodesLeft(ctx, a.ID); err != nil {
+			return err
+		}
+		return s.page(c, status, "two_factor", p)
+	}
+	key, err := s.enrolment(ctx, a)
+	if err != nil {
+		return err
+	}
+	p.Secret, p.URI = key.Secret, key.URI
+	p.QR = "data:image/png;base64," + base64.StdEncoding.EncodeToString(key.QRPNG)
+	return s.page(c, status, "two_factor", p)
+}
+
+func (s *Server) handleTwoFactorPage(c echo.Context, a *passport.Account) error {
+	return s.renderEnrol(c, http.StatusOK, a, "", "")
+}
+
+// handleTwoFactorEnable completes enrolment and shows the recovery codes once.
+func (s *Server) handleTwoFactorEnable(c echo.Context, a *passport.Account) error {
+	codes, err := s.enableTOTP(c.Request().Context(), a, c.FormValue("code"))
+	if passport.ErrorCode(err) == passport.EINVALID || passport.ErrorCode(err) == passport.ELIMITED {
+		return s.renderEnrol(c, http.StatusBadRequest, a, c.FormValue("authRequestID"), passport.ErrorMessage(err))
+	}
+	if err != nil {
+		return err
+	}
+	p := enrolPage{Base: s.base(c, "Recovery codes"), Enabled: true, Recovery: codes, CodesLeft: len(codes)}
+	p.Account = a
+	return s.page(c, http.StatusOK, "two_factor", p)
+}
+
+// handleTwoFactorDisable needs the password and a current code.
+func (s *Server) handleTwoFactorDisable(c echo.Context, a *passport.Account) error {
+	err := s.disableTOTP(c.Request().Context(), a, c.FormValue("password"), c.FormValue("code"))
+	if code := passport.ErrorCode(err); code == passport.EINVALID || code == passport.ELIMITED {
+		return s.renderEnrol(c, http.StatusBadRequest, a, "", passport.ErrorMessage(err))
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/profile/2fa?saved=2fa-off")
+}
+
+// verifyPasswordAndFactor checks the password (rate-limited) and, when two factors are on,
+// a current code: what deleting the account or turning two factors off needs.
+func (s *Server) verifyPasswordAndFactor(ctx context.Context, a *passport.Account, password, code string) (twoFactor bool, err error) {
+	key := "password:" + a.ID
+	if n, _, err := s.db.Hit(ctx, key, s.cfg.RateWindow); err != nil {
+		return false, err
+	} else if n > s.cfg.RatePerAccount {
+		return false, &passport.Error{Code: passport.ELIMITED, Field: "password", Message: "Too many attempts. Try again later."}
+	}
+	if ok, _ := passport.CheckPassword(a.PasswordHash, password, s.cfg.Argon2); !ok {
+		return false, passport.FieldError("password", "This is not your password.")
+	}
+	secret, err := s.totpSecret(ctx, a.ID)
+	if err != nil {
+		return false, err
+	}
+	if secret != "" {
+		if _, err := s.checkSecondFactor(ctx, a, secret, code); err != nil {
+			return true, err
+		}
+	}
+	return secret != "", s.db.ResetLimit(ctx, key)
+}
+
+func (s *Server) disableTOTP(ctx context.Context, a *passport.Account, password, code string) error {
+	on, err := s.verifyPasswordAndFactor(ctx, a, password, code)
+	if err != nil {
+		return err
+	}
+	if !on {
+		return passport.FieldError("code", "Two-factor authentication is not on.")
+	}
+	var notice []passport.Outgoing
+	if a.Email != "" {
+		m, err := s.message(passport.ChannelEmail, a.Email, "two_factor_disabled", a, MessageData{When: s.now()})
+		if err != nil {
+			return err
+		}
+		notice = append(notice, m)
+	}
+	return s.db.DisableTOTP(ctx, a.ID, notice...)
+}
+
+// handleTwoFactorSetupForm leads a person without two factors through enrolment when an
+// application requires them.
+func (s *Server) handleTwoFactorSetupForm(c echo.Context) error {
+	req, _, err := s.authRequest(c, c.QueryParam("authRequestID"))
+	if err != nil {
+		return err
+	}
+	sess := s.flowSession(c, req)
+	if sess == nil {
+		return c.Redirect(http.StatusFound, "/signin?authRequestID="+req.ID)
+	}
+	a, err := s.db.Account(c.Request().Context(), sess.AccountID)
+	if err != nil {
+		return err
+	}
+	return s.renderEnrol(c, http.StatusOK, a, req.ID, "")
+}
+
+// handleTwoFactorSetupSubmit enables two factors within a sign-in: the session becomes a
+// two-factor one, the recovery codes are shown, and Continue goes on to the application.
+func (s *Server) handleTwoFactorSetupSubmit(c echo.Context) error {
+	req, _, err := s.authRequest(c, c.FormValue("authRequestID"))
+	if err != nil {
+		return err
+	}
+	sess := s.flowSession(c, req)
+	if sess == nil {
+		return c.Redirect(http.StatusSeeOther, "/signin?authRequestID="+req.ID)
+	}
+	a, err := s.db.Account(c.Request().Context(), sess.AccountID)
+	if err != nil {
+		return err
+	}
+	codes, err := s.enableTOTP(c.Request().Context(), a, c.FormValue("code"))
+	if code := passport.ErrorCode(err); code == passport.EINVALID || code == passport.ELIMITED {
+		return s.renderEnrol(c, http.StatusBadRequest, a, req.ID, passport.ErrorMessage(err))
+	}
+	if err != nil {
+		return err
+	}
+	upgraded, err := s.startSession(c, a, []string{passport.AMRPassword, passport.AMROTP, passport.AMRMFA})
+	if err != nil {
+		return err
+	}
+	if err := s.db.MarkLogin(c.Request().Context(), req.ID, upgraded.ID); err != nil {
+		return err
+	}
+	p := enrolPage{Base: s.base(c, "Recovery codes"), Enabled: true, Recovery: codes, CodesLeft: len(codes), AuthRequestID: req.ID}
+	p.Account = a
+	return s.page(c, http.StatusOK, "two_factor", p)
+}

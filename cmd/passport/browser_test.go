@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
 	"golang.org/x/oauth2"
 )
 
@@ -238,5 +239,74 @@ func TestBrowserEmailChangeWithDevSink(t *testing.T) {
 	}
 	if email, verified := accountEmail(t, "sink-user"); email != "sink.new@example.org" || !verified {
 		t.Errorf("email after the browser flow: %s %v", email, verified)
+	}
+}
+
+// TestBrowserTwoFactorEnrolment enrols in Chromium: reads the key from the page, answers
+// with a code computed from it, then signs in again with the next code.
+func TestBrowserTwoFactorEnrolment(t *testing.T) {
+	srv := startServer(t, "")
+	setupSelfUser(t, "totp-browser", "authenticator-app-1")
+	ctx := newChrome(t, 1024, 1000)
+	var key string
+	var codes, qrWidth int
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(srv.URL+"/signin"),
+		chromedp.WaitVisible(`#login`),
+		chromedp.SendKeys(`#login`, "totp-browser"),
+		chromedp.SendKeys(`#password`, "authenticator-app-1"),
+		chromedp.Submit(`#password`),
+		chromedp.WaitVisible(`#main-info`),
+		chromedp.Navigate(srv.URL+"/profile/2fa"),
+		chromedp.WaitVisible(`#totp-secret`),
+		chromedp.Text(`#totp-secret`, &key),
+		chromedp.Evaluate(`document.querySelector('img.qr').naturalWidth`, &qrWidth),
+		shot(t, ctx, "10-2fa-enrol"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if qrWidth != 240 {
+		t.Errorf("the QR code did not render (natural width %d)", qrWidth)
+	}
+	code, err := totp.GenerateCode(strings.TrimSpace(key), time.Now())
+	if err != nil {
+		t.Fatalf("key %q: %v", key, err)
+	}
+	err = chromedp.Run(ctx,
+		chromedp.SendKeys(`#f-code`, code),
+		chromedp.Submit(`#f-code`),
+		chromedp.WaitVisible(`#recovery-codes`),
+		chromedp.Evaluate(`document.querySelectorAll('#recovery-codes li').length`, &codes),
+		shot(t, ctx, "11-2fa-recovery-codes"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if codes != 10 {
+		t.Errorf("%d recovery codes shown, want 10", codes)
+	}
+	next, _ := totp.GenerateCode(strings.TrimSpace(key), time.Now().Add(30*time.Second))
+	var path string
+	err = chromedp.Run(ctx,
+		chromedp.Navigate(srv.URL+"/profile/sessions"),
+		chromedp.WaitVisible(`form[action="/profile/sessions/end-all"] button`),
+		chromedp.Click(`form[action="/profile/sessions/end-all"] button`),
+		chromedp.WaitVisible(`#login`),
+		chromedp.SendKeys(`#login`, "totp-browser"),
+		chromedp.SendKeys(`#password`, "authenticator-app-1"),
+		chromedp.Submit(`#password`),
+		chromedp.WaitVisible(`#code`),
+		shot(t, ctx, "12-2fa-sign-in"),
+		chromedp.SendKeys(`#code`, next),
+		chromedp.Submit(`#code`),
+		chromedp.WaitVisible(`#main-info`),
+		chromedp.Evaluate(`location.pathname`, &path),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if path != "/profile" {
+		t.Errorf("after the second factor: %s", path)
 	}
 }

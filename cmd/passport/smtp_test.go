@@ -138,3 +138,16 @@ func (s *smtpSession) Data(r io.Reader) error {
 	s.mb.news <- struct{}{}
 	return nil
 }
+
+// waitSubject waits for a message to the address whose subject contains want, skipping
+// others to that address.
+func (mb *mailbox) waitSubject(t *testing.T, to, want string) received {
+	t.Helper()
+	for i := 0; i < 10; i++ {
+		if m := mb.wait(t, to); strings.Contains(m.Subject, want) {
+			return m
+		}
+	}
+	t.Fatalf("no mail to %s about %q", to, want)
+	return received{}
+}

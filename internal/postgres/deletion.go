@@ -98,8 +98,9 @@ func (db *DB) PurgeNext(ctx context.Context) (bool, error) {
 				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, `UPDATE messages SET run_at = $2 WHERE account_id = $1 AND kind = 'account_deleted' AND status = 'pending'`,
-			id, now); err != nil {
+		// Released for whatever clock the workers keep.
+		if _, err := tx.Exec(ctx, `UPDATE messages SET run_at = '-infinity' WHERE account_id = $1 AND kind = 'account_deleted' AND status = 'pending'`,
+			id); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `

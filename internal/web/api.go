@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -109,6 +110,7 @@ type Me struct {
 	LockedFields       []string          `json:"locked_fields"`
 	MissingRequired    []string          `json:"missing_required_fields"`
 	VerificationStatus string            `json:"verification_status"`
+	TwoFactorEnabled   bool              `json:"two_factor_enabled"`
 	PublicProfileURL   string            `json:"public_profile_url"`
 	UpdatedAt          time.Time         `json:"updated_at"`
 }
@@ -164,7 +166,13 @@ func jsonProblem(err error) string {
 }
 
 func (s *Server) apiGetMe(c echo.Context) error {
-	return c.JSON(http.StatusOK, s.me(apiAccount(c)))
+	m := s.me(apiAccount(c))
+	secret, err := s.totpSecret(c.Request().Context(), m.ID)
+	if err != nil {
+		return err
+	}
+	m.TwoFactorEnabled = secret != ""
+	return c.JSON(http.StatusOK, m)
 }
 
 // invalidFields is the API's answer to field mistakes: 422 with a message per field.
@@ -403,5 +411,71 @@ func (s *Server) apiEndAllSessions(c echo.Context) error {
 		return err
 	}
 	s.setCookie(c, s.cookie.session, "", -1)
+	return c.NoContent(http.StatusNoContent)
+}
+
+// apiDeleteMe schedules the account's deletion (password, and a code when two factors are
+// on). The bearer token and the session stop working at once; restoring happens at the
+// cabinet's sign-in.
+func (s *Server) apiDeleteMe(c echo.Context) error {
+	var in struct {
+		Password string `json:"password"`
+		Code     string `json:"code"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	purgeAt, err := s.scheduleDeletion(c, apiAccount(c), in.Password, in.Code)
+	if err != nil {
+		return err
+	}
+	s.setCookie(c, s.cookie.session, "", -1)
+	return c.JSON(http.StatusAccepted, map[string]any{"status": passport.StatusPendingDeletion, "purge_at": purgeAt,
+		"restore": "Sign in at " + s.cfg.Issuer + "/signin before purge_at and choose Restore account."})
+}
+
+// apiStartTwoFactor returns the secret to enrol, as text, otpauth URI and QR code.
+func (s *Server) apiStartTwoFactor(c echo.Context) error {
+	a := apiAccount(c)
+	secret, err := s.totpSecret(c.Request().Context(), a.ID)
+	if err != nil {
+		return err
+	}
+	if secret != "" {
+		return passport.Errorf(passport.ECONFLICT, "Two-factor authentication is already on.")
+	}
+	key, err := s.enrolment(c.Request().Context(), a)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"secret": key.Secret, "otpauth_uri": key.URI,
+		"qr_png_base64": base64.StdEncoding.EncodeToString(key.QRPNG)})
+}
+
+func (s *Server) apiEnableTwoFactor(c echo.Context) error {
+	var in struct {
+		Code string `json:"code"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	codes, err := s.enableTOTP(c.Request().Context(), apiAccount(c), in.Code)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"recovery_codes": codes})
+}
+
+func (s *Server) apiDisableTwoFactor(c echo.Context) error {
+	var in struct {
+		Password string `json:"password"`
+		Code     string `json:"code"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if err := s.disableTOTP(c.Request().Context(), apiAccount(c), in.Password, in.Code); err != nil {
+		return err
+	}
 	return c.NoContent(http.StatusNoContent)
 }

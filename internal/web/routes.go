@@ -81,6 +81,10 @@ func (s *Server) routes() {
 	// The account API (docs/openapi.yaml).
 	api := e.Group("/api/v1", s.apiAuth)
 	api.GET("/me", s.apiGetMe)
+	api.DELETE("/me", s.apiDeleteMe)
+	api.POST("/me/2fa", s.apiStartTwoFactor)
+	api.POST("/me/2fa/enable", s.apiEnableTwoFactor)
+	api.DELETE("/me/2fa", s.apiDisableTwoFactor)
 	api.PATCH("/me", s.apiPatchMe)
 	api.PATCH("/me/publicity", s.apiPatchPublicity)
 	api.PUT("/me/photo", s.apiPutPhoto)

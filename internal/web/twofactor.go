@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"html/template"
 	"net/http"
 	"strings"
 	"time"
@@ -158,8 +159,9 @@ func (s *Server) handleSecondFactorSubmit(c echo.Context) error {
 
 type enrolPage struct {
 	Base
+	Flash         string
 	Secret        string
-	QR            string // data: URL of the QR code
+	QR            template.URL // data: URL of the QR code (made here, so trusted)
 	URI           string
 	Error         string
 	AuthRequestID string
@@ -237,7 +239,7 @@ func (s *Server) now() string { return s.db.Now().UTC().Format("2 January 2006 1
 
 func (s *Server) renderEnrol(c echo.Context, status int, a *passport.Account, reqID, msg string) error {
 	ctx := c.Request().Context()
-	p := enrolPage{Base: s.base(c, "Two-factor authentication"), AuthRequestID: reqID, Error: msg}
+	p := enrolPage{Base: s.base(c, "Two-factor authentication"), AuthRequestID: reqID, Error: msg, Flash: flashes[c.QueryParam("saved")]}
 	p.Account = a
 	secret, err := s.totpSecret(ctx, a.ID)
 	if err != nil {
@@ -255,7 +257,7 @@ func (s *Server) renderEnrol(c echo.Context, status int, a *passport.Account, re
 		return err
 	}
 	p.Secret, p.URI = key.Secret, key.URI
-	p.QR = "data:image/png;base64," + base64.StdEncoding.EncodeToString(key.QRPNG)
+	p.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(key.QRPNG)) //nolint:gosec // our own PNG
 	return s.page(c, status, "two_factor", p)
 }
 

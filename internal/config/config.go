@@ -203,7 +203,7 @@ func Default() Config {
 			SMSHTTP:  HTTPAPI{Method: "POST", ContentType: "application/json", Timeout: Duration{15 * time.Second}},
 			CallHTTP: HTTPAPI{Method: "POST", ContentType: "application/json", Timeout: Duration{15 * time.Second}}},
 		Account: Account{DeletionGrace: Duration{30 * 24 * time.Hour}, PurgeInterval: Duration{5 * time.Minute}},
-		Codes: Codes{Lifetime: Duration{10 * time.Minute}, MaxAttempts: 5, ResendAfter: Duration{time.Minute}, MaxSends: 5},
+		Codes:   Codes{Lifetime: Duration{10 * time.Minute}, MaxAttempts: 5, ResendAfter: Duration{time.Minute}, MaxSends: 5},
 		Profile: Profile{
 			RequiredFields: []string{"given_name", "family_name", "email"},
 			PhotoMaxBytes:  5 << 20,

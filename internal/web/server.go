@@ -49,7 +49,7 @@ type Config struct {
 	AssetsDir       string // development: read templates and static files from here
 	Rules           passport.Rules
 	Photo           passport.PhotoLimits
-	Policy          []byte // the personal-data processing policy document (Markdown)
+	Policy          []byte          // the personal-data processing policy document (Markdown)
 	Sealer          passport.Sealer // message content at rest
 	TOTPSealer      passport.Sealer // TOTP secrets at rest
 	DeletionGrace   time.Duration

@@ -46,6 +46,11 @@ func NewTOTPKey(issuer, account string) (*TOTPKey, error) {
 	if err != nil {
 		return nil, err
 	}
+	return withQR(k)
+}
+
+// withQR renders the key's otpauth URI as a QR code.
+func withQR(k *otp.Key) (*TOTPKey, error) {
 	img, err := k.Image(240, 240)
 	if err != nil {
 		return nil, err
@@ -119,13 +124,5 @@ func TOTPKeyFromSecret(issuer, account, secret string) (*TOTPKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	img, err := k.Image(240, 240)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return nil, err
-	}
-	return &TOTPKey{Secret: secret, URI: k.URL(), QRPNG: buf.Bytes()}, nil
+	return withQR(k)
 }

@@ -79,21 +79,8 @@ func fieldValue(a *passport.Account, f passport.Field) string {
 }
 
 // handleConsentForm shows, per requested scope, every field with its value and level.
-func (s *Server) handleConsentForm(c echo.Context) error {
-	id := c.QueryParam("authRequestID")
-	req, client, err := s.authRequest(c, id)
-	if err != nil {
-		return err
-	}
-	sess := s.flowSession(c, req)
-	if sess == nil {
-		return c.Redirect(http.StatusFound, "/signin?authRequestID="+id)
-	}
-	ctx := c.Request().Context()
-	a, err := s.db.Account(ctx, sess.AccountID)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleConsentForm(c echo.Context, req *passport.AuthRequest, client *passport.Client, _ *passport.Session, a *passport.Account) error {
+	ctx, id := c.Request().Context(), req.ID
 	decisions, err := s.db.Decisions(ctx, a.ID, req.ClientID)
 	if err != nil {
 		return err
@@ -136,16 +123,7 @@ func (s *Server) handleConsentForm(c echo.Context) error {
 
 // handleConsentSubmit stores a decision for every on-request field of the request (ticked:
 // yes, unticked: no) and completes it; Deny sends access_denied and stores nothing.
-func (s *Server) handleConsentSubmit(c echo.Context) error {
-	id := c.FormValue("authRequestID")
-	req, _, err := s.authRequest(c, id)
-	if err != nil {
-		return err
-	}
-	sess := s.flowSession(c, req)
-	if sess == nil {
-		return c.Redirect(http.StatusSeeOther, "/signin?authRequestID="+id)
-	}
+func (s *Server) handleConsentSubmit(c echo.Context, req *passport.AuthRequest, _ *passport.Client, sess *passport.Session, a *passport.Account) error {
 	switch c.FormValue("decision") {
 	case "allow":
 	case "deny":
@@ -155,10 +133,6 @@ func (s *Server) handleConsentSubmit(c echo.Context) error {
 		return passport.Errorf(passport.EINVALID, "Choose Allow or Deny.")
 	}
 	ctx := c.Request().Context()
-	a, err := s.db.Account(ctx, sess.AccountID)
-	if err != nil {
-		return err
-	}
 	form, err := c.FormParams()
 	if err != nil {
 		return passport.Errorf(passport.EINVALID, "The form could not be read.")

@@ -295,6 +295,29 @@ func (s *Server) flowSession(c echo.Context, req *passport.AuthRequest) *passpor
 	return nil
 }
 
+// flowStep is a page after sign-in within an application's request.
+type flowStep func(c echo.Context, req *passport.AuthRequest, client *passport.Client, sess *passport.Session, a *passport.Account) error
+
+// inFlow loads what every page after sign-in needs: the auth request (bound to this
+// browser), a session that may answer it (else back to sign-in), and the account.
+func (s *Server) inFlow(h flowStep) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req, client, err := s.authRequest(c, c.FormValue("authRequestID"))
+		if err != nil {
+			return err
+		}
+		sess := s.flowSession(c, req)
+		if sess == nil {
+			return c.Redirect(http.StatusSeeOther, "/signin?authRequestID="+req.ID)
+		}
+		a, err := s.db.Account(c.Request().Context(), sess.AccountID)
+		if err != nil {
+			return err
+		}
+		return h(c, req, client, sess, a)
+	}
+}
+
 // missingEditable lists the required fields that are empty and that the person can fill in
 // (a locked one is the administrator's to fill).
 func (s *Server) missingEditable(a *passport.Account) []passport.Field {
@@ -341,19 +364,7 @@ var completeInputs = map[passport.Field]formField{
 
 // handleCompleteForm asks for the required fields the person left empty, before the
 // application gets them back.
-func (s *Server) handleCompleteForm(c echo.Context) error {
-	req, client, err := s.authRequest(c, c.QueryParam("authRequestID"))
-	if err != nil {
-		return err
-	}
-	sess := s.flowSession(c, req)
-	if sess == nil {
-		return c.Redirect(http.StatusFound, "/signin?authRequestID="+req.ID)
-	}
-	a, err := s.db.Account(c.Request().Context(), sess.AccountID)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleCompleteForm(c echo.Context, req *passport.AuthRequest, client *passport.Client, _ *passport.Session, a *passport.Account) error {
 	return s.renderComplete(c, http.StatusOK, req, client, a, nil, nil)
 }
 
@@ -372,20 +383,8 @@ func (s *Server) renderComplete(c echo.Context, status int, req *passport.AuthRe
 }
 
 // handleCompleteSubmit saves the fields and continues the sign-in once none is missing.
-func (s *Server) handleCompleteSubmit(c echo.Context) error {
-	req, client, err := s.authRequest(c, c.FormValue("authRequestID"))
-	if err != nil {
-		return err
-	}
-	sess := s.flowSession(c, req)
-	if sess == nil {
-		return c.Redirect(http.StatusSeeOther, "/signin?authRequestID="+req.ID)
-	}
+func (s *Server) handleCompleteSubmit(c echo.Context, req *passport.AuthRequest, client *passport.Client, sess *passport.Session, a *passport.Account) error {
 	ctx := c.Request().Context()
-	a, err := s.db.Account(ctx, sess.AccountID)
-	if err != nil {
-		return err
-	}
 	values := map[string]string{}
 	var in MainInput
 	errs := FieldErrors{}
@@ -411,6 +410,7 @@ func (s *Server) handleCompleteSubmit(c echo.Context) error {
 		}
 	}
 	if len(errs) == 0 {
+		var err error
 		if _, errs, err = s.updateMain(ctx, a.ID, in); err != nil {
 			return err
 		}

@@ -26,13 +26,13 @@ func (s *Server) routes() {
 	e.GET("/signin", s.handleSigninForm, page...)
 	e.POST("/signin", s.handleSigninSubmit, page...)
 	e.POST("/signin/cancel", s.handleSigninCancel, page...)
-	e.GET("/consent", s.handleConsentForm, page...)
-	e.POST("/consent", s.handleConsentSubmit, page...)
+	e.GET("/consent", s.inFlow(s.handleConsentForm), page...)
+	e.POST("/consent", s.inFlow(s.handleConsentSubmit), page...)
 	e.GET("/signout", s.handleSignoutForm, page...)
 	e.POST("/signout", s.handleSignoutSubmit, page...)
 	e.GET("/signed-out", s.handleSignedOut, page...)
-	e.GET("/signin/complete", s.handleCompleteForm, page...)
-	e.POST("/signin/complete", s.handleCompleteSubmit, page...)
+	e.GET("/signin/complete", s.inFlow(s.handleCompleteForm), page...)
+	e.POST("/signin/complete", s.inFlow(s.handleCompleteSubmit), page...)
 
 	// The personal cabinet.
 	e.GET("/profile", s.cabinet(s.handleProfile), page...)
@@ -66,10 +66,10 @@ func (s *Server) routes() {
 	e.GET("/profile/delete", s.cabinet(s.handleDeleteForm), page...)
 	e.POST("/profile/delete", s.cabinet(s.handleDeleteSubmit), page...)
 	e.POST("/account/restore", s.handleRestore, page...)
-	e.GET("/signin/2fa", s.handleSecondFactorForm, page...)
+	e.GET("/signin/2fa", s.inFlow(s.handleSecondFactorForm), page...)
 	e.POST("/signin/2fa", s.handleSecondFactorSubmit, page...)
-	e.GET("/signin/2fa-setup", s.handleTwoFactorSetupForm, page...)
-	e.POST("/signin/2fa-setup", s.handleTwoFactorSetupSubmit, page...)
+	e.GET("/signin/2fa-setup", s.inFlow(s.handleTwoFactorSetupForm), page...)
+	e.POST("/signin/2fa-setup", s.inFlow(s.handleTwoFactorSetupSubmit), page...)
 	e.GET("/policy", s.handlePolicy, page...)
 
 	// Public profiles and photos: anyone may read them; they hold public fields only.

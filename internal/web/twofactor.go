@@ -101,19 +101,7 @@ func (s *Server) askSecondFactor(c echo.Context, status int, a *passport.Account
 
 // handleSecondFactorForm serves step-up: a signed-in person whose session has one factor
 // signs in to an application that requires two.
-func (s *Server) handleSecondFactorForm(c echo.Context) error {
-	req, client, err := s.authRequest(c, c.QueryParam("authRequestID"))
-	if err != nil {
-		return err
-	}
-	sess := s.flowSession(c, req)
-	if sess == nil {
-		return c.Redirect(http.StatusFound, "/signin?authRequestID="+req.ID)
-	}
-	a, err := s.db.Account(c.Request().Context(), sess.AccountID)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleSecondFactorForm(c echo.Context, req *passport.AuthRequest, client *passport.Client, _ *passport.Session, a *passport.Account) error {
 	return s.askSecondFactor(c, http.StatusOK, a, req, client, "")
 }
 
@@ -336,37 +324,13 @@ func (s *Server) disableTOTP(ctx context.Context, a *passport.Account, password,
 
 // handleTwoFactorSetupForm leads a person without two factors through enrolment when an
 // application requires them.
-func (s *Server) handleTwoFactorSetupForm(c echo.Context) error {
-	req, _, err := s.authRequest(c, c.QueryParam("authRequestID"))
-	if err != nil {
-		return err
-	}
-	sess := s.flowSession(c, req)
-	if sess == nil {
-		return c.Redirect(http.StatusFound, "/signin?authRequestID="+req.ID)
-	}
-	a, err := s.db.Account(c.Request().Context(), sess.AccountID)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleTwoFactorSetupForm(c echo.Context, req *passport.AuthRequest, _ *passport.Client, _ *passport.Session, a *passport.Account) error {
 	return s.renderEnrol(c, http.StatusOK, a, req.ID, "")
 }
 
 // handleTwoFactorSetupSubmit enables two factors within a sign-in: the session becomes a
 // two-factor one, the recovery codes are shown, and Continue goes on to the application.
-func (s *Server) handleTwoFactorSetupSubmit(c echo.Context) error {
-	req, _, err := s.authRequest(c, c.FormValue("authRequestID"))
-	if err != nil {
-		return err
-	}
-	sess := s.flowSession(c, req)
-	if sess == nil {
-		return c.Redirect(http.StatusSeeOther, "/signin?authRequestID="+req.ID)
-	}
-	a, err := s.db.Account(c.Request().Context(), sess.AccountID)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleTwoFactorSetupSubmit(c echo.Context, req *passport.AuthRequest, _ *passport.Client, _ *passport.Session, a *passport.Account) error {
 	codes, err := s.enableTOTP(c.Request().Context(), a, c.FormValue("code"))
 	if code := passport.ErrorCode(err); code == passport.EINVALID || code == passport.ELIMITED {
 		return s.renderEnrol(c, http.StatusBadRequest, a, req.ID, passport.ErrorMessage(err))

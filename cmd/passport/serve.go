@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"time"
 
@@ -71,6 +72,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	go cleanupLoop(ctx, db, log)
+	if cfg.Dev.PprofListen != "" {
+		go servePprof(ctx, cfg.Dev.PprofListen, log)
+	}
 	go jobs.PurgeLoop(ctx, db, log, cfg.Account.PurgeInterval.Duration)
 	worker, err := newWorker(cfg, db, log)
 	if err != nil {
@@ -243,4 +247,21 @@ func newLogger(w io.Writer, c config.Log) *slog.Logger {
 		h = slog.NewTextHandler(w, opts)
 	}
 	return slog.New(requestIDHandler{h})
+}
+
+// servePprof serves the profiler on its own listener (dev.pprof_listen), never on the
+// public one.
+func servePprof(ctx context.Context, addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { <-ctx.Done(); _ = srv.Close() }()
+	log.Warn("pprof listening", slog.String("addr", addr))
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("pprof", slog.String("error", err.Error()))
+	}
 }

@@ -155,6 +155,9 @@ type RateLimit struct {
 
 // Dev holds settings for development only.
 type Dev struct {
+	// PprofListen, when set (e.g. 127.0.0.1:6060), serves net/http/pprof there, apart from
+	// the public listener. Off by default.
+	PprofListen string `toml:"pprof_listen"`
 	// AssetsDir, when set, serves templates and static files from this folder (the
 	// repository root), re-reading them on every request.
 	AssetsDir string `toml:"assets_dir"`
@@ -414,6 +417,11 @@ func (c *Config) Validate() error {
 	}
 	if r := c.Codes.PhoneRegion; r != "" && (len(r) != 2 || strings.ToUpper(r) != r) {
 		return bad("codes.phone_region", "must be a two-letter country code like GB (got %q)", r)
+	}
+	if c.Dev.PprofListen != "" {
+		if _, _, err := net.SplitHostPort(c.Dev.PprofListen); err != nil {
+			return bad("dev.pprof_listen", "must be host:port (got %q)", c.Dev.PprofListen)
+		}
 	}
 	if c.Dev.AssetsDir != "" {
 		if st, err := os.Stat(c.Dev.AssetsDir); err != nil || !st.IsDir() {

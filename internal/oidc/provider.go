@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -73,7 +74,8 @@ func New(ctx context.Context, db *postgres.DB, s Settings) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &storage{db: db, keys: keys, settings: s}
+	st := &storage{db: db, keys: keys, settings: s, clients: newClientCache(db)}
+	go st.clients.run(ctx, slog.Default())
 	cfg := &op.Config{
 		CryptoKey:                s.CryptoKey,
 		DefaultLogoutRedirectURI: s.LoggedOutURL,

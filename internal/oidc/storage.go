@@ -26,6 +26,7 @@ import (
 type storage struct {
 	db       *postgres.DB
 	keys     *Keys
+	clients  *clientCache
 	settings Settings
 }
 
@@ -51,7 +52,7 @@ func notFound(err error) bool { return passport.ErrorCode(err) == passport.ENOTF
 // --- clients -------------------------------------------------------------------------
 
 func (s *storage) client(ctx context.Context, id string) (*client, error) {
-	c, err := s.db.Client(ctx, id)
+	c, err := s.clients.get(ctx, id)
 	if notFound(err) || (err == nil && c.Disabled) {
 		return nil, oidc.ErrInvalidClient().WithDescription("Unknown or disabled client.")
 	}
@@ -373,19 +374,20 @@ func errInvalidToken() *oidc.Error {
 	return &oidc.Error{ErrorType: "invalid_token", Description: "The access token is invalid, expired or revoked."}
 }
 
-// validToken returns the live access token with the id, checked against its subject.
-func (s *storage) validToken(ctx context.Context, id, subject string) (*passport.AccessToken, error) {
-	t, err := s.db.AccessToken(ctx, id)
+// validToken returns the live access token with the id, checked against its subject, with
+// its account and the fields consented to its client (one round trip).
+func (s *storage) validToken(ctx context.Context, id, subject string) (*passport.AccessToken, *passport.Account, []passport.Field, error) {
+	t, a, consented, err := s.db.TokenWithAccount(ctx, id)
 	if notFound(err) {
-		return nil, errInvalidToken()
+		return nil, nil, nil, errInvalidToken()
 	}
 	if err != nil {
-		return nil, serverError(err)
+		return nil, nil, nil, serverError(err)
 	}
 	if t.Subject != subject {
-		return nil, errInvalidToken()
+		return nil, nil, nil, errInvalidToken()
 	}
-	return t, nil
+	return t, a, consented, nil
 }
 
 // setClaims fills ui with the subject and the claims the release rule allows the client:
@@ -400,10 +402,16 @@ func (s *storage) setClaims(ctx context.Context, ui *oidc.UserInfo, accountID, c
 	if err != nil {
 		return serverError(err)
 	}
+	s.fill(ui, a, scopes, consented)
+	return nil
+}
+
+// fill sets the subject and the claims the release rule allows.
+func (s *storage) fill(ui *oidc.UserInfo, a *passport.Account, scopes []string, consented []passport.Field) {
+	ui.Subject = a.ID
 	for k, v := range s.settings.Rules.Release(a, scopes, consented) {
 		ui.AppendClaims(k, v)
 	}
-	return nil
 }
 
 // SetUserinfoFromScopes is deprecated in the library; SetUserinfoFromRequest does the work.
@@ -420,30 +428,29 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo,
 
 // SetUserinfoFromToken serves /userinfo from the token's stored scopes.
 func (s *storage) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo, tokenID, subject, _ string) error {
-	t, err := s.validToken(ctx, tokenID, subject)
+	t, a, consented, err := s.validToken(ctx, tokenID, subject)
 	if err != nil {
 		return err
 	}
-	if t.AccountID == "" || !slices.Contains(t.Scopes, passport.ScopeOpenID) {
+	if a == nil || !slices.Contains(t.Scopes, passport.ScopeOpenID) {
 		return &oidc.Error{ErrorType: "insufficient_scope", Description: "The access token was not issued for the openid scope."}
 	}
-	return s.setClaims(ctx, ui, t.AccountID, t.ClientID, t.Scopes)
+	s.fill(ui, a, t.Scopes, consented)
+	return nil
 }
 
 // SetIntrospectionFromToken answers RFC 7662 for the token's own client or an audience.
 func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, caller string) error {
-	t, err := s.validToken(ctx, tokenID, subject)
+	t, a, consented, err := s.validToken(ctx, tokenID, subject)
 	if err != nil {
 		return err
 	}
 	if caller != t.ClientID && !slices.Contains(t.Audience, caller) {
 		return errInvalidToken()
 	}
-	if t.AccountID != "" {
+	if a != nil {
 		ui := new(oidc.UserInfo)
-		if err := s.setClaims(ctx, ui, t.AccountID, t.ClientID, t.Scopes); err != nil {
-			return err
-		}
+		s.fill(ui, a, t.Scopes, consented)
 		resp.SetUserInfo(ui)
 		if login, ok := ui.Claims["preferred_username"].(string); ok {
 			resp.Username = login

@@ -120,23 +120,39 @@ func (db *DB) Messages(ctx context.Context, accountID string, limit int) ([]Mess
 // WaitForMessages blocks until a message is queued (NOTIFY) or ctx ends; it holds one
 // connection of its own.
 func (db *DB) WaitForMessages(ctx context.Context, wake chan<- struct{}) error {
+	return db.Listen(ctx, notifyChannel, nil, func(string) {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	})
+}
+
+// ClientsChannel is notified (by a trigger) with a client's id whenever it changes.
+const ClientsChannel = "passport_clients"
+
+// Listen calls fn with the payload of every NOTIFY on channel until ctx ends or the
+// connection fails; it holds one connection of its own meanwhile. ready (when not nil) is
+// called once the connection listens.
+func (db *DB) Listen(ctx context.Context, channel string, ready func(), fn func(payload string)) error {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 		return err
 	}
-	defer conn.Exec(context.WithoutCancel(ctx), "UNLISTEN "+notifyChannel) //nolint:errcheck // the connection goes back to the pool either way
+	defer conn.Exec(context.WithoutCancel(ctx), "UNLISTEN *") //nolint:errcheck // the connection goes back to the pool either way
+	if ready != nil {
+		ready()
+	}
 	for {
-		if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
 			return err
 		}
-		select {
-		case wake <- struct{}{}:
-		default:
-		}
+		fn(n.Payload)
 	}
 }
 

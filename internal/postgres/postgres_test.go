@@ -165,6 +165,9 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 				Audience: []string{c.ID}, AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
 	}
 	at1, rt1 := newPair()
+	if err := db.StartFamily(ctx, family, c.ID, a.ID); err != nil {
+		t.Fatal(err)
+	}
 	if err := db.RotateTokens(ctx, at1, rt1, passport.HashToken("r1"), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -257,6 +260,9 @@ func TestDeleteExpired(t *testing.T) {
 	a := mustCreateAccount(t, db, "expiring")
 	c := mustCreateClient(t, db, "exp-client")
 	past := time.Now().Add(-48 * time.Hour)
+	if err := db.StartFamily(ctx, "33333333-2222-4333-8444-555555555555", c.ID, a.ID); err != nil {
+		t.Fatal(err)
+	}
 	at := &passport.AccessToken{FamilyID: "33333333-2222-4333-8444-555555555555", ClientID: c.ID, AccountID: a.ID, Subject: a.ID,
 		Scopes: []string{"openid"}, Audience: []string{c.ID}, CreatedAt: past, ExpiresAt: past.Add(time.Hour)}
 	if err := db.CreateAccessToken(ctx, at); err != nil {
@@ -293,6 +299,9 @@ func TestRevocationCannotMissARotation(t *testing.T) {
 		rt := &passport.RefreshToken{FamilyID: family, ClientID: c.ID, AccountID: a.ID, Scopes: []string{"openid"},
 			Audience: []string{c.ID}, AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
 		old := fmt.Sprintf("race-old-%d", i)
+		if err := db.StartFamily(ctx, family, c.ID, a.ID); err != nil {
+			t.Fatal(err)
+		}
 		if err := db.RotateTokens(ctx, at, rt, passport.HashToken(old), nil); err != nil {
 			t.Fatal(err)
 		}

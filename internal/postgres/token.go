@@ -15,106 +15,101 @@ const accessTokenColumns = `id, family_id, client_id, coalesce(account_id::text,
 const refreshTokenColumns = `r.id, r.family_id, r.client_id, r.account_id, r.scopes, r.audience,
 	r.auth_time, r.amr, r.created_at, r.expires_at`
 
-// CreateAccessToken stores an access token and fills in its ID. Its family must be live:
-// returns ENOTFOUND when it was revoked (a replayed code, a disconnected app).
+// CreateAccessToken stores an access token and fills in its ID, in one statement. A token
+// of a person belongs to a live family (locked FOR UPDATE in the same statement, so it
+// cannot slip past a revocation): returns ENOTFOUND when the family was revoked (a
+// replayed code, a disconnected app). A client's own token (client_credentials) has a
+// family of its own and needs no row for it.
 func (db *DB) CreateAccessToken(ctx context.Context, t *passport.AccessToken) error {
-	return db.tx(ctx, func(tx pgx.Tx) error {
-		if err := lockFamily(ctx, tx, t.FamilyID, t.ClientID, t.AccountID, db.now()); err != nil {
-			return err
-		}
-		return insertAccessToken(ctx, tx, t)
-	})
-}
-
-// lockFamily creates the token family when it is new, locks its row until the transaction
-// ends, and refuses a revoked family. Revocation takes the same lock first, so the two
-// serialise: a token is either inserted before the revocation (and then revoked with its
-// family) or refused after it.
-func lockFamily(ctx context.Context, tx pgx.Tx, family, clientID, accountID string, now time.Time) error {
-	var account *string
-	if accountID != "" {
-		account = &accountID
+	if t.AccountID == "" {
+		return db.pool.QueryRow(ctx, `
+			INSERT INTO access_tokens (family_id, client_id, subject, scopes, audience, amr, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, '{}', $6, $7) RETURNING id`,
+			t.FamilyID, t.ClientID, t.Subject, t.Scopes, t.Audience, t.CreatedAt, t.ExpiresAt).Scan(&t.ID)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO token_families (id, client_id, account_id, created_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (id) DO NOTHING`, family, clientID, account, now); err != nil {
-		return err
-	}
-	var revoked bool
-	if err := tx.QueryRow(ctx, `SELECT revoked_at IS NOT NULL FROM token_families WHERE id = $1 FOR UPDATE`, family).Scan(&revoked); err != nil {
-		return err
-	}
-	if revoked {
+	err := db.pool.QueryRow(ctx, `
+		INSERT INTO access_tokens (family_id, client_id, account_id, subject, scopes, audience, auth_time, amr, created_at, expires_at)
+		SELECT f.id, $2, $3::uuid, $4, $5, $6, $7, $8, $9, $10 FROM token_families f
+		WHERE f.id = $1 AND f.revoked_at IS NULL FOR UPDATE
+		RETURNING id`,
+		t.FamilyID, t.ClientID, t.AccountID, t.Subject, t.Scopes, t.Audience, t.AuthTime, nz(t.AMR), t.CreatedAt, t.ExpiresAt,
+	).Scan(&t.ID)
+	if err == pgx.ErrNoRows {
 		return passport.Errorf(passport.ENOTFOUND, "This grant was revoked.")
 	}
-	return nil
-}
-
-func insertAccessToken(ctx context.Context, tx pgx.Tx, t *passport.AccessToken) error {
-	var account *string
-	if t.AccountID != "" {
-		account = &t.AccountID
-	}
-	return tx.QueryRow(ctx, `
-		INSERT INTO access_tokens (family_id, client_id, account_id, subject, scopes, audience, auth_time, amr, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		t.FamilyID, t.ClientID, account, t.Subject, t.Scopes, t.Audience, t.AuthTime, nz(t.AMR), t.CreatedAt, t.ExpiresAt,
-	).Scan(&t.ID)
+	return err
 }
 
 // RotateTokens stores a new access token and a new refresh token (whose value hashes to
-// newHash) in one transaction. When currentHash is not nil it is the refresh token being
-// exchanged: it is marked used in the same statement that checks it is still usable, so two
-// concurrent exchanges of one token cannot both succeed. If it was already used, that is
-// reuse: the whole family is revoked and ENOTFOUND returned. A revoked family refuses new
-// tokens.
+// newHash), in one statement. The statement locks the token family FOR UPDATE first, the
+// lock revocation takes too, so a rotation and a revocation serialise: the new tokens are
+// either inserted before the revocation (and revoked with the family) or refused after it.
+//
+// When currentHash is not nil it is the refresh token being exchanged: it is marked used in
+// the same statement that checks it is still usable, so two concurrent exchanges of one
+// token cannot both succeed. If it had already been used, that is reuse: the whole family is
+// revoked and ENOTFOUND returned. With currentHash nil (a code with offline_access) the
+// family is the auth request's, created when the code was consumed.
 func (db *DB) RotateTokens(ctx context.Context, at *passport.AccessToken, rt *passport.RefreshToken, newHash, currentHash []byte) error {
-	reused := false
-	gone := passport.Errorf(passport.ENOTFOUND, "The refresh token is invalid, expired or already used.")
-	err := db.tx(ctx, func(tx pgx.Tx) error {
-		now := db.now()
-		if currentHash != nil {
-			// The family is locked before the old token is marked used: revocation takes the
-			// locks in the same order, so the two serialise instead of deadlocking.
-			err := tx.QueryRow(ctx, `SELECT family_id FROM refresh_tokens WHERE token_hash = $1`, currentHash).Scan(&rt.FamilyID)
-			if err == pgx.ErrNoRows {
-				return gone
-			}
-			if err != nil {
-				return err
-			}
-			at.FamilyID = rt.FamilyID
-		}
-		if err := lockFamily(ctx, tx, rt.FamilyID, rt.ClientID, rt.AccountID, now); err != nil {
-			return err
-		}
-		if currentHash != nil {
-			tag, err := tx.Exec(ctx, `
-				UPDATE refresh_tokens SET used_at = $2
-				WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2`, currentHash, now)
-			if err != nil {
-				return err
-			}
-			if tag.RowsAffected() == 0 {
-				reused = true
-				return gone
-			}
-		}
-		if err := insertAccessToken(ctx, tx, at); err != nil {
-			return err
-		}
-		return tx.QueryRow(ctx, `
-			INSERT INTO refresh_tokens (token_hash, family_id, client_id, account_id, scopes, audience, auth_time, amr, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-			newHash, rt.FamilyID, rt.ClientID, rt.AccountID, rt.Scopes, rt.Audience, rt.AuthTime, nz(rt.AMR),
-			rt.CreatedAt, rt.ExpiresAt,
-		).Scan(&rt.ID)
-	})
-	if reused {
-		if rerr := db.RevokeFamily(ctx, rt.FamilyID); rerr != nil {
-			return rerr
-		}
+	now := db.now()
+	var family *string
+	var atID, rtID *string
+	var err error
+	if currentHash == nil {
+		err = db.pool.QueryRow(ctx, `
+			WITH fam AS (SELECT id FROM token_families WHERE id = $1 AND revoked_at IS NULL FOR UPDATE),
+			a AS (INSERT INTO access_tokens (family_id, client_id, account_id, subject, scopes, audience, auth_time, amr, created_at, expires_at)
+				SELECT fam.id, $2, $3::uuid, $3::text, $4, $5, $6, $7, $8, $9 FROM fam RETURNING id),
+			r AS (INSERT INTO refresh_tokens (token_hash, family_id, client_id, account_id, scopes, audience, auth_time, amr, created_at, expires_at)
+				SELECT $10, fam.id, $2, $3::uuid, $11, $5, $6, $7, $8, $12 FROM fam RETURNING id)
+			SELECT (SELECT id::text FROM fam), (SELECT id::text FROM a), (SELECT id::text FROM r)`,
+			rt.FamilyID, at.ClientID, at.AccountID, at.Scopes, at.Audience, rt.AuthTime, nz(rt.AMR), at.CreatedAt, at.ExpiresAt,
+			newHash, rt.Scopes, rt.ExpiresAt).Scan(&family, &atID, &rtID)
+	} else {
+		err = db.pool.QueryRow(ctx, `
+			WITH old AS (SELECT family_id FROM refresh_tokens WHERE token_hash = $1),
+			fam AS (SELECT f.id FROM token_families f JOIN old ON f.id = old.family_id
+				WHERE f.revoked_at IS NULL FOR UPDATE OF f),
+			used AS (UPDATE refresh_tokens t SET used_at = $2 FROM fam
+				WHERE t.token_hash = $1 AND t.family_id = fam.id AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > $2
+				RETURNING t.family_id),
+			a AS (INSERT INTO access_tokens (family_id, client_id, account_id, subject, scopes, audience, auth_time, amr, created_at, expires_at)
+				SELECT used.family_id, $3, $4::uuid, $4::text, $5, $6, $7, $8, $2, $9 FROM used RETURNING id),
+			r AS (INSERT INTO refresh_tokens (token_hash, family_id, client_id, account_id, scopes, audience, auth_time, amr, created_at, expires_at)
+				SELECT $10, used.family_id, $3, $4::uuid, $11, $6, $7, $8, $2, $12 FROM used RETURNING id)
+			SELECT (SELECT family_id::text FROM used), (SELECT id::text FROM a), (SELECT id::text FROM r)`,
+			currentHash, now, at.ClientID, at.AccountID, at.Scopes, at.Audience, rt.AuthTime, nz(rt.AMR), at.ExpiresAt,
+			newHash, rt.Scopes, rt.ExpiresAt).Scan(&family, &atID, &rtID)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if family == nil || atID == nil || rtID == nil {
+		if currentHash != nil {
+			if err := db.revokeIfReused(ctx, currentHash); err != nil {
+				return err
+			}
+		}
+		return passport.Errorf(passport.ENOTFOUND, "The refresh token is invalid, expired or already used.")
+	}
+	at.FamilyID, rt.FamilyID, at.ID, rt.ID = *family, *family, *atID, *rtID
+	return nil
+}
+
+// revokeIfReused revokes the family of a refresh token that was presented after it had
+// been rotated (reuse detection).
+func (db *DB) revokeIfReused(ctx context.Context, hash []byte) error {
+	var family string
+	var reused bool
+	err := db.pool.QueryRow(ctx, `SELECT family_id, used_at IS NOT NULL AND revoked_at IS NULL FROM refresh_tokens WHERE token_hash = $1`,
+		hash).Scan(&family, &reused)
+	if err == pgx.ErrNoRows || (err == nil && !reused) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return db.RevokeFamily(ctx, family)
 }
 
 // RefreshToken returns the usable refresh token whose value hashes to hash, for an active
@@ -219,4 +214,12 @@ func (db *DB) RefreshTokenFamily(ctx context.Context, id string) (family, client
 	}
 	err = db.pool.QueryRow(ctx, `SELECT family_id, client_id FROM refresh_tokens WHERE id = $1`, id).Scan(&family, &clientID)
 	return family, clientID, mapErr(err, "No such refresh token.")
+}
+
+// StartFamily creates an empty token family. Code exchanges get theirs when the code is
+// consumed; this is for tools and tests that issue tokens directly.
+func (db *DB) StartFamily(ctx context.Context, id, clientID, accountID string) error {
+	_, err := db.pool.Exec(ctx, `INSERT INTO token_families (id, client_id, account_id, created_at) VALUES ($1, $2, $3, $4)`,
+		id, clientID, accountID, db.now())
+	return err
 }

@@ -64,8 +64,17 @@ type result struct {
 	elapsed  time.Duration
 	lat      []time.Duration
 	peakRSS  int64
+	cpu      time.Duration // the server's CPU time during the measured period
 	note     string
 }
+
+// perCPU is requests per second of server CPU time: the "per CPU" figure, which does not
+// depend on whether the load generator (sharing the other CPUs with PostgreSQL) could keep
+// the server's CPU busy.
+func (r result) perCPU() float64 { return float64(r.requests) / r.cpu.Seconds() }
+
+// busy is the share of one CPU the server used.
+func (r result) busy() float64 { return r.cpu.Seconds() / r.elapsed.Seconds() }
 
 func (r result) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
 
@@ -110,9 +119,7 @@ func run(ctx context.Context, o options) error {
 		}
 		r.note = note
 		results = append(results, r)
-		fmt.Printf("%-32s %9.0f req/s  p50 %7s  p95 %7s  p99 %7s  errors %d  peak RSS %.1f MB\n",
-			r.name, r.rps(), r.pct(.5).Round(10*time.Microsecond), r.pct(.95).Round(10*time.Microsecond),
-			r.pct(.99).Round(10*time.Microsecond), r.errors, mb(r.peakRSS))
+		printResult(r)
 		return nil
 	}
 	c := newClient(o.concurrency + o.signinConc)
@@ -155,9 +162,7 @@ func run(ctx context.Context, o options) error {
 		}
 		r.note = "Passport's default"
 		results = append(results, r)
-		fmt.Printf("%-32s %9.0f req/s  p50 %7s  p95 %7s  p99 %7s  errors %d  peak RSS %.1f MB\n",
-			r.name, r.rps(), r.pct(.5).Round(10*time.Microsecond), r.pct(.95).Round(10*time.Microsecond),
-			r.pct(.99).Round(10*time.Microsecond), r.errors, mb(r.peakRSS))
+		printResult(r)
 		return nil
 	}(); err != nil {
 		return err
@@ -166,6 +171,11 @@ func run(ctx context.Context, o options) error {
 }
 
 func mb(b int64) float64 { return float64(b) / (1 << 20) }
+
+func printResult(r result) {
+	fmt.Printf("%-32s %7.0f req/s  %7.0f per server CPU-s (busy %3.0f%%)  p50 %8s  p95 %8s  p99 %8s  errors %d  peak RSS %.1f MB\n",
+		r.name, r.rps(), r.perCPU(), 100*r.busy(), ms(r.pct(.5)), ms(r.pct(.95)), ms(r.pct(.99)), r.errors, mb(r.peakRSS))
+}
 
 // server is the passport process under test.
 type server struct {
@@ -238,6 +248,20 @@ func (s *server) stop() {
 			_ = s.cmd.Process.Kill()
 		}
 	}
+}
+
+// cpuTime reads the server's user + system CPU time from /proc/<pid>/stat.
+func (s *server) cpuTime() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The command name may hold spaces: the fields we want follow its closing parenthesis.
+	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	var utime, stime int64
+	fmt.Sscan(fields[11], &utime)
+	fmt.Sscan(fields[12], &stime)
+	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ is 100 on Linux
 }
 
 // rss reads the server's resident set size from /proc.
@@ -316,13 +340,13 @@ func load(ctx context.Context, o options, srv *server, name string, conc int, se
 	time.Sleep(o.warmup)
 	srv.takePeak()
 	measuring.Store(true)
-	began := time.Now()
+	began, cpu0 := time.Now(), srv.cpuTime()
 	time.Sleep(o.duration)
 	measuring.Store(false)
-	elapsed := time.Since(began)
+	elapsed, cpu := time.Since(began), srv.cpuTime()-cpu0
 	cancel()
 	wg.Wait()
-	r := result{name: name, requests: requests.Load(), errors: errs.Load(), elapsed: elapsed, peakRSS: srv.takePeak()}
+	r := result{name: name, requests: requests.Load(), errors: errs.Load(), elapsed: elapsed, peakRSS: srv.takePeak(), cpu: cpu}
 	for _, l := range lats {
 		r.lat = append(r.lat, l...)
 	}
@@ -349,16 +373,19 @@ func drain(resp *http.Response) {
 func report(o options, startup time.Duration, idle int64, results []result) error {
 	var b strings.Builder
 	host, _ := os.Hostname()
-	fmt.Fprintf(&b, "# Passport load benchmark\n\n%s, host %s, %d CPUs (%s/%s), server pinned to CPU %q, "+
+	fmt.Fprintf(&b, "# Passport load benchmark\n\n%s, host %s, %s, %s/%s; server pinned to CPU %q, "+
 		"load generator and PostgreSQL on the others.\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), host,
-		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, o.cpu)
+		cpuModel(), runtime.GOOS, runtime.GOARCH, o.cpu)
 	fmt.Fprintf(&b, "Each scenario: %s warm-up, %s measured, keep-alive connections; %d virtual users (%d for sign-ins).\n\n",
 		o.warmup, o.duration, o.concurrency, o.signinConc)
 	fmt.Fprintf(&b, "Start-up to first ready /readyz: **%s**. Resident memory idle: **%.1f MB**.\n\n", startup.Round(time.Millisecond), mb(idle))
-	b.WriteString("| scenario | requests/s | p50 | p95 | p99 | errors | peak RSS | notes |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
+	b.WriteString("\"Per server CPU-second\" is requests divided by the CPU time the server process used: the per-CPU figure, " +
+		"independent of whether the load generator, sharing the other CPU with PostgreSQL, kept the server busy.\n\n")
+	b.WriteString("| scenario | requests/s | per server CPU-second | server CPU busy | p50 | p95 | p99 | errors | peak RSS | notes |\n" +
+		"|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, r := range results {
-		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %d | %.1f MB | %s |\n", r.name, r.rps(), ms(r.pct(.5)), ms(r.pct(.95)),
-			ms(r.pct(.99)), r.errors, mb(r.peakRSS), r.note)
+		fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.0f%% | %s | %s | %s | %d | %.1f MB | %s |\n", r.name, r.rps(), r.perCPU(), 100*r.busy(),
+			ms(r.pct(.5)), ms(r.pct(.95)), ms(r.pct(.99)), r.errors, mb(r.peakRSS), r.note)
 	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
@@ -375,3 +402,21 @@ func report(o options, startup time.Duration, idle int64, results []result) erro
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+
+// cpuModel names the machine's CPU and counts them, from /proc/cpuinfo.
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	model, n := "", 0
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "processor") {
+			n++
+		}
+		if v, ok := strings.CutPrefix(line, "model name"); ok && model == "" {
+			model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+		}
+	}
+	return fmt.Sprintf("%d × %s", n, model)
+}

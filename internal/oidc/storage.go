@@ -423,7 +423,23 @@ func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string,
 // alongside, the library has already removed profile, email and phone (OIDC Core §5.4),
 // so those come from userinfo, where the release rule runs at every call.
 func (s *storage) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
+	if !releasesClaims(scopes) {
+		// Usually so: with an access token, profile, email and phone go to userinfo, and
+		// the ID token needs only its subject. No need to read the account.
+		ui.Subject = req.GetSubject()
+		return nil
+	}
 	return s.setClaims(ctx, ui, req.GetSubject(), req.GetClientID(), scopes)
+}
+
+// releasesClaims reports whether any of the scopes releases claims about the person.
+func releasesClaims(scopes []string) bool {
+	for _, sc := range scopes {
+		if len(passport.ScopeClaims[sc]) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // SetUserinfoFromToken serves /userinfo from the token's stored scopes.

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"runtime"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -18,6 +19,17 @@ type Argon2Params struct {
 	MemoryKiB   uint32
 	Iterations  uint32
 	Parallelism uint8
+}
+
+// argonSlots bounds how many argon2id computations run at once to the CPUs the process may
+// use: each holds MemoryKiB of memory for its duration, and more of them in parallel would
+// only wait for a CPU while holding it.
+var argonSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+func idKey(password, salt []byte, p Argon2Params, keyLen uint32) []byte {
+	argonSlots <- struct{}{}
+	defer func() { <-argonSlots }()
+	return argon2.IDKey(password, salt, p.Iterations, p.MemoryKiB, p.Parallelism, keyLen)
 }
 
 // DefaultArgon2 is OWASP's recommended argon2id setting.
@@ -35,7 +47,7 @@ func HashPassword(password string, p Argon2Params) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, p.Iterations, p.MemoryKiB, p.Parallelism, argonKeyLen)
+	key := idKey([]byte(password), salt, p, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.MemoryKiB, p.Iterations,
 		p.Parallelism, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -49,7 +61,7 @@ func CheckPassword(hash, password string, p Argon2Params) (ok, stale bool) {
 	if err != nil {
 		return false, false
 	}
-	got := argon2.IDKey([]byte(password), salt, hp.Iterations, hp.MemoryKiB, hp.Parallelism, uint32(len(key)))
+	got := idKey([]byte(password), salt, hp, uint32(len(key)))
 	if subtle.ConstantTimeCompare(got, key) != 1 {
 		return false, false
 	}

@@ -9,7 +9,7 @@ GO    ?= $(shell scripts/ensure-go.sh)
 DEV_SECRET := $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/passport/dev-secret-key
 export PASSPORT_TEST_DATABASE_URL ?= postgres://passport:passport@127.0.0.1:5432/postgres?sslmode=disable
 
-.PHONY: run test db browser build lint clean
+.PHONY: run test db browser build lint clean bench
 
 ## run: bring up PostgreSQL, migrate, create the demo account and client, serve on :8080
 run: db build $(DEV_SECRET)
@@ -33,6 +33,19 @@ db:
 
 build:
 	$(GO) build -o bin/passport ./cmd/passport
+
+## bench: start `passport serve` pinned to one CPU, load every hot path from cmd/passport-bench,
+## print a table per scenario (also written to bench-results/), then run the micro-benchmarks
+BENCH_FLAGS ?= -duration 10s -warmup 2s -concurrency 32
+bench: db build
+	$(GO) build -o bin/passport-bench ./cmd/passport-bench
+	@if command -v taskset >/dev/null && [ "$$(nproc)" -ge 2 ]; then \
+		taskset -c 0 bin/passport-bench -server bin/passport -cpu 1 $(BENCH_FLAGS); \
+	else \
+		echo "bench: taskset or a second CPU is missing: the server is NOT pinned to one CPU"; \
+		bin/passport-bench -server bin/passport -cpu "" $(BENCH_FLAGS); \
+	fi
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/passport ./internal/oidc ./internal/postgres ./internal/jobs
 
 ## lint: formatting and vet
 lint:

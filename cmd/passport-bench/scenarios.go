@@ -23,15 +23,15 @@ import (
 )
 
 const (
-	benchSecret    = "YmVuY2gtc2VjcmV0LWtleS1mb3ItcGFzc3BvcnQtYmVuY2htYXJrcw=="
-	webSecret      = "bench-web-secret-0123456789"
-	ccSecret       = "bench-cc-secret-0123456789"
-	userPassword   = "bench-password-2026"
-	benchRedirect  = "http://127.0.0.1:1/cb"
-	benchScopes    = "openid profile email"
-	offlineScopes  = "openid profile email offline_access"
-	webClientID    = "bench-web"
-	ccClientID     = "bench-cc"
+	benchSecret   = "YmVuY2gtc2VjcmV0LWtleS1mb3ItcGFzc3BvcnQtYmVuY2htYXJrcw=="
+	webSecret     = "bench-web-secret-0123456789"
+	ccSecret      = "bench-cc-secret-0123456789"
+	userPassword  = "bench-password-2026"
+	benchRedirect = "http://127.0.0.1:1/cb"
+	benchScopes   = "openid profile email"
+	offlineScopes = "openid profile email offline_access"
+	webClientID   = "bench-web"
+	ccClientID    = "bench-cc"
 )
 
 type fixtures struct {

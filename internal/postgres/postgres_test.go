@@ -356,3 +356,29 @@ func TestReplayedCodeRevokesTokensNotYetIssued(t *testing.T) {
 		t.Fatalf("token for a replayed code: got %v, want ENOTFOUND", err)
 	}
 }
+
+// BenchmarkSessionByToken is the browser-session look-up every page and authorize call does.
+func BenchmarkSessionByToken(b *testing.B) {
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, testURL, 4)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	a := &passport.Account{Login: "bench-session", Email: "b@example.org"}
+	if err := db.CreateAccount(ctx, a); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	s := &passport.Session{AccountID: a.ID, AuthTime: now, AMR: []string{"pwd"}, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	hash := passport.HashToken("bench-session-cookie")
+	if err := db.CreateSession(ctx, hash, s); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := db.SessionByToken(ctx, hash); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

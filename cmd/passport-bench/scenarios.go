@@ -261,12 +261,20 @@ func (f *fixtures) clientCredentials(c *http.Client, base string) func(int) (ste
 	}
 }
 
-func (f *fixtures) userinfo(c *http.Client, base string) func(int) (step, error) {
+// signedIn makes a scenario whose virtual users first sign in once (user vu) and then
+// repeat a step with the tokens.
+func (f *fixtures) signedIn(base, scope string, mk func(t *tokens) step) func(int) (step, error) {
 	return func(vu int) (step, error) {
-		t, err := f.signInOnce(context.Background(), base, vu, benchScopes)
+		t, err := f.signInOnce(context.Background(), base, vu, scope)
 		if err != nil {
 			return nil, err
 		}
+		return mk(t), nil
+	}
+}
+
+func (f *fixtures) userinfo(c *http.Client, base string) func(int) (step, error) {
+	return f.signedIn(base, benchScopes, func(t *tokens) step {
 		return func(ctx context.Context) error {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/userinfo", nil)
 			req.Header.Set("Authorization", "Bearer "+t.Access)
@@ -282,16 +290,12 @@ func (f *fixtures) userinfo(c *http.Client, base string) func(int) (step, error)
 				return fmt.Errorf("userinfo: %d %.200s", resp.StatusCode, body)
 			}
 			return nil
-		}, nil
-	}
+		}
+	})
 }
 
 func (f *fixtures) introspection(c *http.Client, base string) func(int) (step, error) {
-	return func(vu int) (step, error) {
-		t, err := f.signInOnce(context.Background(), base, vu, benchScopes)
-		if err != nil {
-			return nil, err
-		}
+	return f.signedIn(base, benchScopes, func(t *tokens) step {
 		form := url.Values{"token": {t.Access}}
 		return func(ctx context.Context) error {
 			var out struct {
@@ -304,16 +308,12 @@ func (f *fixtures) introspection(c *http.Client, base string) func(int) (step, e
 				return errors.New("introspection says inactive")
 			}
 			return nil
-		}, nil
-	}
+		}
+	})
 }
 
 func (f *fixtures) refresh(c *http.Client, base string) func(int) (step, error) {
-	return func(vu int) (step, error) {
-		t, err := f.signInOnce(context.Background(), base, vu, offlineScopes)
-		if err != nil {
-			return nil, err
-		}
+	return f.signedIn(base, offlineScopes, func(t *tokens) step {
 		current := t.Refresh
 		return func(ctx context.Context) error {
 			var next tokens
@@ -326,8 +326,8 @@ func (f *fixtures) refresh(c *http.Client, base string) func(int) (step, error) 
 			}
 			current = next.Refresh
 			return nil
-		}, nil
-	}
+		}
+	})
 }
 
 func (f *fixtures) signin(base string) func(int) (step, error) {

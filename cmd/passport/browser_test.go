@@ -274,6 +274,7 @@ func TestBrowserTwoFactorEnrolment(t *testing.T) {
 		t.Fatalf("key %q: %v", key, err)
 	}
 	err = chromedp.Run(ctx,
+		chromedp.SendKeys(`#f-password`, "authenticator-app-1"),
 		chromedp.SendKeys(`#f-code`, code),
 		chromedp.Submit(`#f-code`),
 		chromedp.WaitVisible(`#recovery-codes`),

@@ -65,6 +65,17 @@ func TestEmailChangeOverSMTP(t *testing.T) {
 			t.Errorf("got %d %.200s", resp.StatusCode, page)
 		}
 	})
+	t.Run("cancel and start again does not reset the limits", func(t *testing.T) {
+		formPost(t, b, "/profile/email", "/profile/email/cancel")
+		resp, page := formPost(t, b, "/profile/email", "/profile/email", "value", "emmy.new@example.org")
+		if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(page, "seconds") {
+			t.Errorf("restart right after a cancel: %d %.200s", resp.StatusCode, page)
+		}
+		// The cancelled code is dead; put the change back for the rest of the test.
+		if _, err := openDB(t).Pool().Exec(context.Background(), `UPDATE contact_changes SET cancelled_at = NULL`); err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("wrong code", func(t *testing.T) {
 		wrong := "000000"
 		if code[1] == wrong {

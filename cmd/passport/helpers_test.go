@@ -153,8 +153,9 @@ func openDB(t *testing.T) *postgres.DB {
 // a browser arriving at the application.
 type browser struct {
 	*http.Client
-	t    *testing.T
-	base string
+	t        *testing.T
+	base     string
+	password string // the password of the person signed in with signInDirectly
 }
 
 func newBrowser(t *testing.T, s *server) *browser {

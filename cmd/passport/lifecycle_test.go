@@ -109,7 +109,10 @@ func TestPurgeLeavesNoPersonalData(t *testing.T) {
 	signinForm(t, newBrowser(t, srv), "Vanishing.Person", "wrong-password-1")
 	_, enrol := api(t, b, http.MethodPost, "/me/2fa", "", nil)
 	code, _ := totp.GenerateCode(enrol["secret"].(string), time.Now())
-	if s, out := api(t, b, http.MethodPost, "/me/2fa/enable", "", map[string]any{"code": code}); s != http.StatusOK {
+	if s, out := api(t, b, http.MethodPost, "/me/2fa/enable", "", map[string]any{"code": code}); s != http.StatusUnprocessableEntity {
+		t.Fatalf("enabling without the password: %d %v", s, out)
+	}
+	if s, out := api(t, b, http.MethodPost, "/me/2fa/enable", "", map[string]any{"code": code, "password": "erase-me-entirely-9"}); s != http.StatusOK {
 		t.Fatalf("2fa: %d %v", s, out)
 	}
 	code2, _ := totp.GenerateCode(enrol["secret"].(string), time.Now().Add(30*time.Second))
@@ -210,6 +213,7 @@ func enrol(t *testing.T, b *browser) (string, []string) {
 	code, _ := totp.GenerateCode(m[1], time.Now())
 	form := hidden(page)
 	form.Set("code", code)
+	form.Set("password", b.password)
 	_, page = b.post("/profile/2fa", form)
 	var codes []string
 	for _, rc := range recoveryOnPage.FindAllStringSubmatch(page, -1) {
@@ -248,6 +252,10 @@ func TestTOTP(t *testing.T) {
 	_, page := b.get(srv.URL + "/profile/2fa")
 	form := hidden(page)
 	form.Set("code", "000000")
+	if resp, page := b.post("/profile/2fa", form); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "not your password") {
+		t.Fatalf("enrolment without the password: %d", resp.StatusCode)
+	}
+	form.Set("password", "second-factor-22")
 	if resp, page := b.post("/profile/2fa", form); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "not right") {
 		t.Fatalf("wrong enrolment code: %d", resp.StatusCode)
 	}
@@ -366,6 +374,12 @@ func TestClientRequiringTwoFactors(t *testing.T) {
 	resp, page := b.post("/signin", form)
 	if resp.Request.URL.Path != "/signin/2fa-setup" || !strings.Contains(page, "requires two-factor authentication") {
 		t.Fatalf("want enrolment, got %s %.300s", resp.Request.URL, page)
+	}
+	// Posting the consent form instead does not get around it.
+	bypass := hidden(page)
+	bypass.Set("decision", "allow")
+	if resp, _ := b.post("/consent", bypass); resp.Request.URL.Path != "/signin/2fa-setup" || strings.Contains(resp.Header.Get("Location"), "code=") {
+		t.Fatalf("consent post with one factor: ended at %s (Location %q)", resp.Request.URL, resp.Header.Get("Location"))
 	}
 	key := secretOnPage.FindStringSubmatch(page)[1]
 	code, _ := totp.GenerateCode(key, time.Now())

@@ -152,3 +152,19 @@ func TestEndSession(t *testing.T) {
 		}
 	})
 }
+
+// TestSmallPool: the listeners (message queue, client cache) have connections of their own,
+// so even the smallest pool serves requests.
+func TestSmallPool(t *testing.T) {
+	srv := startServer(t, "", "PASSPORT_DATABASE_MAX_CONNS", "2")
+	setupSelfUser(t, "small-pool", "two-connections-2")
+	signInDirectly(t, newBrowser(t, srv), "small-pool", "two-connections-2")
+	resp, err := http.Get(srv.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("readyz: %d", resp.StatusCode)
+	}
+}

@@ -272,6 +272,7 @@ func signInDirectly(t *testing.T, b *browser, login, password string) {
 	form.Set("login", login)
 	form.Set("password", password)
 	resp, page := b.post("/signin", form)
+	b.password = password
 	if resp.Request.URL.Path != "/profile" || !strings.Contains(page, "Main information") {
 		t.Fatalf("direct sign-in: ended at %s (%d): %.300s", resp.Request.URL, resp.StatusCode, page)
 	}

@@ -73,7 +73,10 @@ func (s *Sender) Send(ctx context.Context, m *passport.Message) error {
 	if err := c.SendMail(from.Address, []string{m.To}, bytes.NewReader(msg)); err != nil {
 		return classify(err)
 	}
-	return c.Quit()
+	// The server has taken the message: a failing QUIT must not make the worker send it
+	// again.
+	_ = c.Quit()
+	return nil
 }
 
 func (s *Sender) dial(ctx context.Context) (*smtp.Client, error) {

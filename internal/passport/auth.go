@@ -137,15 +137,16 @@ type SigningKey struct {
 
 // ContactChange is a pending change of email or phone, waiting for its code.
 type ContactChange struct {
-	AccountID  string
-	Kind       string // "email" or "phone"
-	Value      string // the new address or number
-	Method     string // how the code went: email, sms or call
-	CodeHash   []byte
-	LinkHash   []byte // email only: the one-click link
-	Attempts   int
-	Sends      int
-	CreatedAt  time.Time
-	LastSentAt time.Time
-	ExpiresAt  time.Time
+	AccountID   string
+	Kind        string // "email" or "phone"
+	Value       string // the new address or number
+	Method      string // how the code went: email, sms or call
+	CodeHash    []byte
+	LinkHash    []byte // email only: the one-click link
+	Attempts    int
+	Sends       int
+	CreatedAt   time.Time
+	LastSentAt  time.Time
+	ExpiresAt   time.Time
+	CancelledAt *time.Time
 }

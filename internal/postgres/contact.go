@@ -20,6 +20,8 @@ type CodeLimits struct {
 
 const contactColumns = `account_id, kind, value, method, code_hash, link_hash, attempts, sends, created_at, last_sent_at, expires_at`
 
+const contactRead = contactColumns + `, cancelled_at`
+
 // StartContactChange stores a pending change (replacing an earlier one of the same kind)
 // and queues its code message in the same transaction. Sending again is refused until
 // ResendAfter has passed since the last code, and after MaxSends codes until the pending
@@ -27,7 +29,7 @@ const contactColumns = `account_id, kind, value, method, code_hash, link_hash, a
 func (db *DB) StartContactChange(ctx context.Context, c *passport.ContactChange, lim CodeLimits, msg passport.Outgoing) error {
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		now := db.now()
-		rows, _ := tx.Query(ctx, `SELECT `+contactColumns+` FROM contact_changes WHERE account_id = $1 AND kind = $2 FOR UPDATE`,
+		rows, _ := tx.Query(ctx, `SELECT `+contactRead+` FROM contact_changes WHERE account_id = $1 AND kind = $2 FOR UPDATE`,
 			c.AccountID, c.Kind)
 		old, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.ContactChange])
 		if err != nil && err != pgx.ErrNoRows {
@@ -48,7 +50,8 @@ func (db *DB) StartContactChange(ctx context.Context, c *passport.ContactChange,
 			INSERT INTO contact_changes (`+contactColumns+`) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10)
 			ON CONFLICT (account_id, kind) DO UPDATE SET value = excluded.value, method = excluded.method,
 				code_hash = excluded.code_hash, link_hash = excluded.link_hash, attempts = 0, sends = excluded.sends,
-				created_at = excluded.created_at, last_sent_at = excluded.last_sent_at, expires_at = excluded.expires_at`,
+				created_at = excluded.created_at, last_sent_at = excluded.last_sent_at, expires_at = excluded.expires_at,
+				cancelled_at = NULL`,
 			c.AccountID, c.Kind, c.Value, c.Method, c.CodeHash, c.LinkHash, c.Sends, c.CreatedAt, c.LastSentAt, c.ExpiresAt); err != nil {
 			return err
 		}
@@ -59,15 +62,17 @@ func (db *DB) StartContactChange(ctx context.Context, c *passport.ContactChange,
 // PendingChange returns the account's unexpired pending change of a kind. Returns
 // ENOTFOUND when there is none.
 func (db *DB) PendingChange(ctx context.Context, accountID, kind string) (*passport.ContactChange, error) {
-	rows, _ := db.pool.Query(ctx, `SELECT `+contactColumns+` FROM contact_changes WHERE account_id = $1 AND kind = $2 AND expires_at > $3`,
-		accountID, kind, db.now())
+	rows, _ := db.pool.Query(ctx, `SELECT `+contactColumns+` FROM contact_changes
+		WHERE account_id = $1 AND kind = $2 AND expires_at > $3 AND cancelled_at IS NULL`, accountID, kind, db.now())
 	c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.ContactChange])
 	return c, mapErr(err, "There is no pending change.")
 }
 
-// CancelChange forgets a pending change.
+// CancelChange cancels a pending change: its code and link stop working at once, but the
+// row stays until it expires, so its sends still count against the limits.
 func (db *DB) CancelChange(ctx context.Context, accountID, kind string) error {
-	_, err := db.pool.Exec(ctx, `DELETE FROM contact_changes WHERE account_id = $1 AND kind = $2`, accountID, kind)
+	_, err := db.pool.Exec(ctx, `UPDATE contact_changes SET cancelled_at = $3, link_hash = NULL
+		WHERE account_id = $1 AND kind = $2 AND cancelled_at IS NULL`, accountID, kind, db.now())
 	return err
 }
 
@@ -82,10 +87,10 @@ func (db *DB) ConfirmChange(ctx context.Context, accountID, kind string, codeHas
 	var refusal error
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		now := db.now()
-		rows, _ := tx.Query(ctx, `SELECT `+contactColumns+` FROM contact_changes WHERE account_id = $1 AND kind = $2 FOR UPDATE`,
+		rows, _ := tx.Query(ctx, `SELECT `+contactRead+` FROM contact_changes WHERE account_id = $1 AND kind = $2 FOR UPDATE`,
 			accountID, kind)
 		c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.ContactChange])
-		if err == pgx.ErrNoRows || (err == nil && !c.ExpiresAt.After(now)) {
+		if err == pgx.ErrNoRows || (err == nil && (!c.ExpiresAt.After(now) || c.CancelledAt != nil)) {
 			refusal = passport.FieldError("code", "The code has expired or there is no change waiting. Ask for a new code.")
 			return nil
 		}
@@ -126,7 +131,7 @@ func (db *DB) ConfirmEmailLink(ctx context.Context, linkHash []byte,
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		now := db.now()
 		rows, _ := tx.Query(ctx, `SELECT `+contactColumns+` FROM contact_changes
-			WHERE link_hash = $1 AND kind = 'email' AND expires_at > $2 FOR UPDATE`, linkHash, now)
+			WHERE link_hash = $1 AND kind = 'email' AND expires_at > $2 AND cancelled_at IS NULL FOR UPDATE`, linkHash, now)
 		c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.ContactChange])
 		if err != nil {
 			return mapErr(err, "This link has expired or was already used.")

@@ -91,7 +91,9 @@ func (db *DB) RetryMessage(ctx context.Context, id string, attempt int, cause st
 			status = CASE WHEN $5 OR attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
 			payload = CASE WHEN $5 OR attempts >= max_attempts THEN NULL ELSE payload END,
 			recipient = CASE WHEN ($5 OR attempts >= max_attempts) AND `+ofDeletedAccount+` THEN '' ELSE recipient END,
-			run_at = $3, leased_until = NULL, last_error = left($4, 500)
+			run_at = $3, leased_until = NULL,
+			-- A provider's error often quotes the address: none for a deleted account.
+			last_error = CASE WHEN `+ofDeletedAccount+` THEN 'delivery failed' ELSE left($4, 500) END
 		WHERE id = $1 AND attempts = $2 AND status = 'sending'`,
 		id, attempt, now.Add(passport.Backoff(attempt)), cause, permanent)
 	return err
@@ -135,20 +137,21 @@ const ClientsChannel = "passport_clients"
 // connection fails; it holds one connection of its own meanwhile. ready (when not nil) is
 // called once the connection listens.
 func (db *DB) Listen(ctx context.Context, channel string, ready func(), fn func(payload string)) error {
-	conn, err := db.pool.Acquire(ctx)
+	// A connection of its own, outside the pool: a listener holds it for ever, and the
+	// pool's connections are for requests.
+	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return err
 	}
-	defer conn.Release()
+	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 		return err
 	}
-	defer conn.Exec(context.WithoutCancel(ctx), "UNLISTEN *") //nolint:errcheck // the connection goes back to the pool either way
 	if ready != nil {
 		ready()
 	}
 	for {
-		n, err := conn.Conn().WaitForNotification(ctx)
+		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
 		}

@@ -382,3 +382,33 @@ func BenchmarkSessionByToken(b *testing.B) {
 		}
 	}
 }
+
+// TestDeletedAccountMessagesKeepNoAddress: a failed message of a purged account keeps
+// neither the recipient nor the provider's error (which often quotes the address).
+func TestDeletedAccountMessagesKeepNoAddress(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	a := mustCreateAccount(t, db, "gone-person")
+	if err := db.Enqueue(ctx, passport.Outgoing{Channel: "email", To: "gone-person@example.com", Kind: "account_deleted",
+		Locale: "en", AccountID: a.ID, Payload: []byte{1}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool().Exec(ctx, `UPDATE accounts SET status = 'deleted', login = NULL, login_folded = NULL WHERE id = $1`, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := db.ClaimMessages(ctx, 10, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range claimed {
+		if c.To == "gone-person@example.com" {
+			if err := db.RetryMessage(ctx, c.ID, c.Attempts, "550 5.1.1 <gone-person@example.com>: no such user", true); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var n int
+	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM messages WHERE recipient LIKE '%gone-person%' OR last_error LIKE '%gone-person%'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d message rows still hold the address (%v)", n, err)
+	}
+}

@@ -454,12 +454,13 @@ func (s *Server) apiStartTwoFactor(c echo.Context) error {
 
 func (s *Server) apiEnableTwoFactor(c echo.Context) error {
 	var in struct {
-		Code string `json:"code"`
+		Code     string `json:"code"`
+		Password string `json:"password"`
 	}
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	codes, err := s.enableTOTP(c.Request().Context(), apiAccount(c), in.Code)
+	codes, err := s.enableTOTP(c.Request().Context(), apiAccount(c), in.Code, in.Password, true)
 	if err != nil {
 		return err
 	}

@@ -123,7 +123,7 @@ func (s *Server) handleConsentForm(c echo.Context, req *passport.AuthRequest, cl
 
 // handleConsentSubmit stores a decision for every on-request field of the request (ticked:
 // yes, unticked: no) and completes it; Deny sends access_denied and stores nothing.
-func (s *Server) handleConsentSubmit(c echo.Context, req *passport.AuthRequest, _ *passport.Client, sess *passport.Session, a *passport.Account) error {
+func (s *Server) handleConsentSubmit(c echo.Context, req *passport.AuthRequest, client *passport.Client, sess *passport.Session, a *passport.Account) error {
 	switch c.FormValue("decision") {
 	case "allow":
 	case "deny":
@@ -146,5 +146,5 @@ func (s *Server) handleConsentSubmit(c echo.Context, req *passport.AuthRequest, 
 	if err := s.db.SaveDecisions(ctx, a.ID, req.ClientID, decisions); err != nil {
 		return err
 	}
-	return s.complete(c, req, sess)
+	return s.complete(c, req, client, sess)
 }

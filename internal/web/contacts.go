@@ -45,6 +45,20 @@ func (s *Server) codeHash(accountID, kind, code string) []byte {
 	return m.Sum(nil)
 }
 
+// sendAllowed counts a code sent for the account, on top of the per-change limits: codes
+// cost money (SMS, calls) and land in other people's mailboxes, so each account may send a
+// few per rate window, whatever it cancels or changes.
+func (s *Server) sendAllowed(ctx context.Context, a *passport.Account) error {
+	n, _, err := s.db.Hit(ctx, "send:"+a.ID, s.cfg.RateWindow)
+	if err != nil {
+		return err
+	}
+	if n > 2*s.cfg.Codes.MaxSends {
+		return passport.Errorf(passport.ELIMITED, "Too many codes were sent. Try again later.")
+	}
+	return nil
+}
+
 // startEmailChange sends a code and a one-click link to the new address.
 func (s *Server) startEmailChange(ctx context.Context, a *passport.Account, raw string) error {
 	email, err := passport.NormalizeEmail(raw)
@@ -53,6 +67,9 @@ func (s *Server) startEmailChange(ctx context.Context, a *passport.Account, raw 
 	}
 	if strings.EqualFold(email, a.Email) && a.EmailVerified {
 		return passport.FieldError("email", "This is already your email address.")
+	}
+	if err := s.sendAllowed(ctx, a); err != nil {
+		return err
 	}
 	code, link := newCode(6), passport.NewToken()
 	msg, err := s.message(passport.ChannelEmail, email, "email_change_code", a, MessageData{Code: code,
@@ -89,6 +106,9 @@ func (s *Server) startPhoneChange(ctx context.Context, a *passport.Account, raw,
 	if phone == a.Phone && a.PhoneVerified {
 		return passport.FieldError("phone", "This is already your phone number.")
 	}
+	if err := s.sendAllowed(ctx, a); err != nil {
+		return err
+	}
 	kind, code := "phone_change_code", newCode(6)
 	switch method {
 	case "", passport.ChannelSMS:
@@ -118,13 +138,14 @@ func (s *Server) resend(ctx context.Context, a *passport.Account, kind string) e
 	return s.startPhoneChange(ctx, a, c.Value, c.Method)
 }
 
-// changeNotices tells the old address that the email changed.
+// changeNotices tells the person, at the email address they had, that the email or the
+// phone changed.
 func (s *Server) changeNotices(before *passport.Account, c *passport.ContactChange) ([]passport.Outgoing, error) {
-	if c.Kind != "email" || before.Email == "" || strings.EqualFold(before.Email, c.Value) {
+	if before.Email == "" || (c.Kind == "email" && strings.EqualFold(before.Email, c.Value)) {
 		return nil, nil
 	}
-	m, err := s.message(passport.ChannelEmail, before.Email, "email_changed", before, MessageData{NewValue: c.Value,
-		When: s.db.Now().UTC().Format("2 January 2006 15:04 MST")})
+	m, err := s.message(passport.ChannelEmail, before.Email, c.Kind+"_changed", before, MessageData{NewValue: c.Value,
+		When: s.now()})
 	return []passport.Outgoing{m}, err
 }
 

@@ -242,21 +242,12 @@ func (s *Server) continueFlow(c echo.Context, req *passport.AuthRequest, client 
 	if len(s.missingEditable(a)) > 0 && !req.HasPrompt("none") {
 		return c.Redirect(http.StatusSeeOther, "/signin/complete?authRequestID="+req.ID)
 	}
-	// The application's access policy may require two factors (SPEC §7): step up with the
-	// second factor, or set one up first.
-	if client.RequireMFA && !passport.HasMFA(sess.AMR) {
-		if req.HasPrompt("none") {
-			s.oidc.Fail(c.Response(), c.Request(), req, "interaction_required", "This application requires two-factor authentication.")
-			return nil
-		}
-		secret, err := s.totpSecret(ctx, a.ID)
-		if err != nil {
-			return err
-		}
-		if secret != "" {
-			return c.Redirect(http.StatusSeeOther, "/signin/2fa?authRequestID="+req.ID)
-		}
-		return c.Redirect(http.StatusSeeOther, "/signin/2fa-setup?authRequestID="+req.ID)
+	next, err := s.secondFactorStep(c, req, client, sess)
+	if err != nil || c.Response().Committed {
+		return err
+	}
+	if next != "" {
+		return c.Redirect(http.StatusSeeOther, next)
 	}
 	decisions, err := s.db.Decisions(ctx, a.ID, req.ClientID)
 	if err != nil {
@@ -270,15 +261,45 @@ func (s *Server) continueFlow(c echo.Context, req *passport.AuthRequest, client 
 		}
 		return c.Redirect(http.StatusSeeOther, "/consent?authRequestID="+req.ID)
 	}
-	return s.complete(c, req, sess)
+	return s.complete(c, req, client, sess)
+}
+
+// secondFactorStep applies the application's access policy when it requires two factors
+// (SPEC §7): a one-factor session steps up with its code, or sets a second factor up first.
+// It returns where to send the browser, or "" when nothing is needed. prompt=none cannot
+// show a page: the application gets interaction_required, and the response is then
+// committed, which the caller checks.
+func (s *Server) secondFactorStep(c echo.Context, req *passport.AuthRequest, client *passport.Client, sess *passport.Session) (string, error) {
+	if !client.RequireMFA || passport.HasMFA(sess.AMR) {
+		return "", nil
+	}
+	if req.HasPrompt("none") {
+		s.oidc.Fail(c.Response(), c.Request(), req, "interaction_required", "This application requires two-factor authentication.")
+		return "", nil
+	}
+	secret, err := s.totpSecret(c.Request().Context(), sess.AccountID)
+	if err != nil {
+		return "", err
+	}
+	if secret != "" {
+		return "/signin/2fa?authRequestID=" + req.ID, nil
+	}
+	return "/signin/2fa-setup?authRequestID=" + req.ID, nil
 }
 
 // complete marks the request done for this session and hands it to the callback. It checks
-// again that the session answers the request, since the consent and profile pages can be
-// opened directly.
-func (s *Server) complete(c echo.Context, req *passport.AuthRequest, sess *passport.Session) error {
+// again that the session answers the request and meets the application's policy, since the
+// consent and profile pages can be posted directly.
+func (s *Server) complete(c echo.Context, req *passport.AuthRequest, client *passport.Client, sess *passport.Session) error {
 	if !req.SatisfiedBy(sess, s.db.Now()) {
 		return c.Redirect(http.StatusSeeOther, "/signin?authRequestID="+req.ID)
+	}
+	next, err := s.secondFactorStep(c, req, client, sess)
+	if err != nil || c.Response().Committed {
+		return err
+	}
+	if next != "" {
+		return c.Redirect(http.StatusSeeOther, next)
 	}
 	if err := s.db.CompleteAuthRequest(c.Request().Context(), req.ID, browserOf(c).Hash, sess); err != nil {
 		return err

@@ -184,9 +184,15 @@ func keyFor(a *passport.Account, secret string) (*passport.TOTPKey, error) {
 	return passport.TOTPKeyFromSecret("Passport", a.Login, secret)
 }
 
-// enable checks the first code against the pending secret, turns two factors on and
-// returns the recovery codes to show once.
-func (s *Server) enableTOTP(ctx context.Context, a *passport.Account, code string) ([]string, error) {
+// enableTOTP checks the first code against the pending secret, turns two factors on and
+// returns the recovery codes to show once. Outside a sign-in it needs the password too:
+// otherwise whoever found a signed-in browser could put their own phone on the account.
+func (s *Server) enableTOTP(ctx context.Context, a *passport.Account, code, password string, needPassword bool) ([]string, error) {
+	if needPassword {
+		if _, err := s.verifyPasswordAndFactor(ctx, a, password, ""); err != nil {
+			return nil, err
+		}
+	}
 	t, err := s.db.TOTPOf(ctx, a.ID)
 	if err != nil || t.EnabledAt != nil {
 		return nil, passport.FieldError("code", "Start the set-up again.")
@@ -255,7 +261,7 @@ func (s *Server) handleTwoFactorPage(c echo.Context, a *passport.Account) error 
 
 // handleTwoFactorEnable completes enrolment and shows the recovery codes once.
 func (s *Server) handleTwoFactorEnable(c echo.Context, a *passport.Account) error {
-	codes, err := s.enableTOTP(c.Request().Context(), a, c.FormValue("code"))
+	codes, err := s.enableTOTP(c.Request().Context(), a, c.FormValue("code"), c.FormValue("password"), true)
 	if passport.ErrorCode(err) == passport.EINVALID || passport.ErrorCode(err) == passport.ELIMITED {
 		return s.renderEnrol(c, http.StatusBadRequest, a, c.FormValue("authRequestID"), passport.ErrorMessage(err))
 	}
@@ -331,7 +337,7 @@ func (s *Server) handleTwoFactorSetupForm(c echo.Context, req *passport.AuthRequ
 // handleTwoFactorSetupSubmit enables two factors within a sign-in: the session becomes a
 // two-factor one, the recovery codes are shown, and Continue goes on to the application.
 func (s *Server) handleTwoFactorSetupSubmit(c echo.Context, req *passport.AuthRequest, _ *passport.Client, _ *passport.Session, a *passport.Account) error {
-	codes, err := s.enableTOTP(c.Request().Context(), a, c.FormValue("code"))
+	codes, err := s.enableTOTP(c.Request().Context(), a, c.FormValue("code"), "", false)
 	if code := passport.ErrorCode(err); code == passport.EINVALID || code == passport.ELIMITED {
 		return s.renderEnrol(c, http.StatusBadRequest, a, req.ID, passport.ErrorMessage(err))
 	}

@@ -47,10 +47,11 @@ bench: db build
 	fi
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/passport ./internal/oidc ./internal/postgres ./internal/jobs
 
-## lint: formatting and vet
+## lint: formatting, vet and staticcheck (pinned; fetched through the module proxy)
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 # A development secret, made once per user; production sets PASSPORT_SECRET_KEY itself.
 $(DEV_SECRET):

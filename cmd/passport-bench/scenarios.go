@@ -168,7 +168,7 @@ func (f *fixtures) checkIDToken(c *http.Client, base, raw, nonce string) error {
 		}
 		v, _ = f.jwks.LoadOrStore(base, &set)
 	}
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		return err
 	}

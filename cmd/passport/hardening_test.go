@@ -16,7 +16,7 @@ func TestPagesCannotSkipDemandedLogin(t *testing.T) {
 	srv := startServer(t, "")
 	secret := setupClient(t, "skip-web")
 	setupUser(t, "skipper", "fresh-login-please-1")
-	other := setupUser(t, "bystander", "someone-else-2")
+	setupUser(t, "bystander", "someone-else-2")
 	rp := newRP(t, srv, "skip-web", secret, "email")
 	b := newBrowser(t, srv)
 	rp.signIn(b, "s0", oauth2.GenerateVerifier(), "skipper", "fresh-login-please-1") // session + consent
@@ -63,7 +63,6 @@ func TestPagesCannotSkipDemandedLogin(t *testing.T) {
 		if resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "different account") {
 			t.Fatalf("got %d %.300s", resp.StatusCode, page)
 		}
-		_ = other
 	})
 }
 

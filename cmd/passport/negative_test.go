@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -277,8 +276,6 @@ func signInDirectly(t *testing.T, b *browser, login, password string) {
 		t.Fatalf("direct sign-in: ended at %s (%d): %.300s", resp.Request.URL, resp.StatusCode, page)
 	}
 }
-
-var _ = time.Second
 
 // TestPromptAndHint covers prompt=none with a session, prompt=consent, and an
 // id_token_hint naming somebody other than the signed-in person.

@@ -106,6 +106,18 @@ func (rp *relyingParty) verify(tok *oauth2.Token, nonce string) *gooidc.IDToken 
 	return idt
 }
 
+// grantRevoked checks that a grant is dead: its refresh token is refused and its access
+// token is inactive at introspection (as the token's own client).
+func (rp *relyingParty) grantRevoked(t *testing.T, tok *oauth2.Token, secret, what string) {
+	t.Helper()
+	if _, err := rp.oauth.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); oauthErrorCode(err) != "invalid_grant" {
+		t.Errorf("refresh token after %s: got %v, want invalid_grant", what, err)
+	}
+	if got := introspect(t, rp.srv, tok.AccessToken, rp.oauth.ClientID, secret); got["active"] != false {
+		t.Errorf("access token after %s: %v", what, got)
+	}
+}
+
 func oauthErrorCode(err error) string {
 	if re, ok := err.(*oauth2.RetrieveError); ok {
 		return re.ErrorCode
@@ -158,10 +170,6 @@ func TestOIDCEndToEnd(t *testing.T) {
 	rp := newRP(t, srv, "e2e-web", secret, "profile", "email", gooidc.ScopeOfflineAccess)
 	b := newBrowser(t, srv)
 	ctx := context.Background()
-
-	if got := rp.provider.Endpoint().AuthStyle; got != oauth2.AuthStyleAutoDetect {
-		t.Logf("auth style %v", got)
-	}
 
 	// Code + PKCE through the sign-in form (login typed in another case) and consent.
 	v1 := oauth2.GenerateVerifier()
@@ -242,7 +250,7 @@ func TestOIDCEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("SSO exchange: %v", err)
 	}
-	idt3 := rp.verify(tok3, "nonce-s3")
+	rp.verify(tok3, "nonce-s3")
 
 	// Revocation (RFC 7009) of the access token, then introspection says inactive and
 	// userinfo refuses it.
@@ -274,7 +282,6 @@ func TestOIDCEndToEnd(t *testing.T) {
 	// RP-initiated logout with id_token_hint: redirected to the registered URI with state,
 	// and the Passport session is over (prompt=none now says login_required).
 	rawID, _ := tok3.Extra("id_token").(string)
-	_ = idt3
 	endURL := srv.URL + "/end_session?" + url.Values{"id_token_hint": {rawID}, "post_logout_redirect_uri": {rpLoggedOut}, "state": {"bye-state"}}.Encode()
 	resp, _ := b.get(endURL)
 	if q := redirectParams(t, resp, rpLoggedOut); q.Get("state") != "bye-state" {

@@ -78,18 +78,6 @@ func (mb *mailbox) wait(t *testing.T, to string) received {
 	}
 }
 
-// none checks that nothing was sent to the address.
-func (mb *mailbox) none(t *testing.T, to string) {
-	t.Helper()
-	mb.mu.Lock()
-	defer mb.mu.Unlock()
-	for _, m := range mb.got {
-		if strings.EqualFold(m.To, to) {
-			t.Errorf("unexpected mail to %s: %s", to, m.Subject)
-		}
-	}
-}
-
 type smtpSession struct {
 	mb       *mailbox
 	from, to string

@@ -66,7 +66,8 @@ func TestDerivedKeysDiffer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Key("a") == c.Key("b") || c.Key("a") != c.Key("a") {
+	a1, a2 := c.Key("a"), c.Key("a")
+	if a1 == c.Key("b") || a1 != a2 {
 		t.Error("derived keys must be distinct per purpose and stable")
 	}
 }

@@ -252,7 +252,7 @@ func (s *storage) accessToken(ctx context.Context, req op.TokenRequest) (*passpo
 		return nil, nil, err
 	}
 	t.ClientID = clientID
-	t.Scopes = nz(req.GetScopes())
+	t.Scopes = passport.NonNil(req.GetScopes())
 	t.Audience = req.GetAudience()
 	t.CreatedAt = now
 	t.ExpiresAt = now.Add(s.accessTokenLifetime(c.Client))
@@ -544,10 +544,3 @@ func (s *storage) SignatureAlgorithms(ctx context.Context) ([]jose.SignatureAlgo
 
 // Health backs the library's readiness probe.
 func (s *storage) Health(ctx context.Context) error { return s.db.Ping(ctx) }
-
-func nz(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}

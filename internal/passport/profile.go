@@ -222,7 +222,7 @@ func (r Rules) Release(a *Account, scopes []string, consented []Field) map[strin
 	if granted(ScopeOrganization) {
 		org := map[string]any{}
 		if ok(FieldOrganization) {
-			org = map[string]any{"organization": a.Organization, "position": a.Position, "roles": nonNil(a.Roles)}
+			org = map[string]any{"organization": a.Organization, "position": a.Position, "roles": NonNil(a.Roles)}
 		}
 		for k, v := range org {
 			c[k] = v
@@ -237,7 +237,8 @@ func (r Rules) Release(a *Account, scopes []string, consented []Field) map[strin
 	return c
 }
 
-func nonNil(s []string) []string {
+// NonNil returns s, or an empty slice for nil: a JSON array or a SQL array, never null.
+func NonNil(s []string) []string {
 	if s == nil {
 		return []string{}
 	}

@@ -22,8 +22,8 @@ func (db *DB) CreateAuthRequest(ctx context.Context, r *passport.AuthRequest) er
 			state, nonce, prompt, max_age, ui_locales, login_hint, acr_values, code_challenge,
 			code_challenge_method, hint_subject, browser_hash, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-		r.ID, r.ClientID, r.RedirectURI, nz(r.Scopes), r.ResponseType, r.ResponseMode, r.State, r.Nonce,
-		nz(r.Prompt), r.MaxAge, nz(r.UILocales), r.LoginHint, nz(r.ACRValues), r.CodeChallenge,
+		r.ID, r.ClientID, r.RedirectURI, passport.NonNil(r.Scopes), r.ResponseType, r.ResponseMode, r.State, r.Nonce,
+		passport.NonNil(r.Prompt), r.MaxAge, passport.NonNil(r.UILocales), r.LoginHint, passport.NonNil(r.ACRValues), r.CodeChallenge,
 		r.CodeChallengeMethod, r.HintSubject, r.BrowserHash, r.CreatedAt, r.ExpiresAt)
 	return err
 }

@@ -18,8 +18,8 @@ func (db *DB) CreateClient(ctx context.Context, c *passport.Client) error {
 			grant_types, scopes, access_token_lifetime, id_token_lifetime, refresh_token_lifetime, require_mfa, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 		RETURNING created_at`,
-		c.ID, c.Name, c.SecretHash, c.Public, nz(c.RedirectURIs), nz(c.PostLogoutRedirectURIs),
-		nz(c.GrantTypes), nz(c.Scopes), int(c.AccessTokenLifetime/time.Second),
+		c.ID, c.Name, c.SecretHash, c.Public, passport.NonNil(c.RedirectURIs), passport.NonNil(c.PostLogoutRedirectURIs),
+		passport.NonNil(c.GrantTypes), passport.NonNil(c.Scopes), int(c.AccessTokenLifetime/time.Second),
 		int(c.IDTokenLifetime/time.Second), int(c.RefreshTokenLifetime/time.Second), c.RequireMFA, db.now(),
 	).Scan(&c.CreatedAt)
 	if passport.ErrorCode(mapErr(err, "")) == passport.ECONFLICT {

@@ -99,26 +99,6 @@ func (db *DB) RetryMessage(ctx context.Context, id string, attempt int, cause st
 	return err
 }
 
-// MessageStatus is a message's delivery state, for admins and tests.
-type MessageStatus struct {
-	ID        string
-	Channel   string
-	To        string
-	Kind      string
-	Status    string
-	Attempts  int
-	LastError string
-	CreatedAt time.Time
-	SentAt    *time.Time
-}
-
-// Messages lists the messages sent to an account, newest first.
-func (db *DB) Messages(ctx context.Context, accountID string, limit int) ([]MessageStatus, error) {
-	rows, _ := db.pool.Query(ctx, `SELECT id, channel, recipient AS to, kind, status, attempts, last_error, created_at, sent_at
-		FROM messages WHERE account_id = $1 ORDER BY created_at DESC LIMIT $2`, accountID, limit)
-	return pgx.CollectRows(rows, pgx.RowToStructByName[MessageStatus])
-}
-
 // WaitForMessages blocks until a message is queued (NOTIFY) or ctx ends; it holds one
 // connection of its own.
 func (db *DB) WaitForMessages(ctx context.Context, wake chan<- struct{}) error {

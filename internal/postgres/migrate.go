@@ -75,27 +75,3 @@ func Migrate(ctx context.Context, dsn string) ([]string, error) {
 	}
 	return ran, nil
 }
-
-// Pending returns the names of migrations not yet applied.
-func (db *DB) Pending(ctx context.Context) ([]string, error) {
-	names, err := fs.Glob(migrations.FS, "*.sql")
-	if err != nil {
-		return nil, err
-	}
-	rows, _ := db.pool.Query(ctx, "SELECT name FROM schema_migrations")
-	done, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return names, nil // no table yet: everything is pending
-	}
-	have := map[string]bool{}
-	for _, n := range done {
-		have[n] = true
-	}
-	var pending []string
-	for _, n := range names {
-		if !have[n] {
-			pending = append(pending, n)
-		}
-	}
-	return pending, nil
-}

@@ -32,7 +32,7 @@ func (db *DB) CreateAccessToken(ctx context.Context, t *passport.AccessToken) er
 		SELECT f.id, $2, $3::uuid, $4, $5, $6, $7, $8, $9, $10 FROM token_families f
 		WHERE f.id = $1 AND f.revoked_at IS NULL FOR UPDATE
 		RETURNING id`,
-		t.FamilyID, t.ClientID, t.AccountID, t.Subject, t.Scopes, t.Audience, t.AuthTime, nz(t.AMR), t.CreatedAt, t.ExpiresAt,
+		t.FamilyID, t.ClientID, t.AccountID, t.Subject, t.Scopes, t.Audience, t.AuthTime, passport.NonNil(t.AMR), t.CreatedAt, t.ExpiresAt,
 	).Scan(&t.ID)
 	if err == pgx.ErrNoRows {
 		return passport.Errorf(passport.ENOTFOUND, "This grant was revoked.")
@@ -63,7 +63,7 @@ func (db *DB) RotateTokens(ctx context.Context, at *passport.AccessToken, rt *pa
 			r AS (INSERT INTO refresh_tokens (token_hash, family_id, client_id, account_id, scopes, audience, auth_time, amr, created_at, expires_at)
 				SELECT $10, fam.id, $2, $3::uuid, $11, $5, $6, $7, $8, $12 FROM fam RETURNING id)
 			SELECT (SELECT id::text FROM fam), (SELECT id::text FROM a), (SELECT id::text FROM r)`,
-			rt.FamilyID, at.ClientID, at.AccountID, at.Scopes, at.Audience, rt.AuthTime, nz(rt.AMR), at.CreatedAt, at.ExpiresAt,
+			rt.FamilyID, at.ClientID, at.AccountID, at.Scopes, at.Audience, rt.AuthTime, passport.NonNil(rt.AMR), at.CreatedAt, at.ExpiresAt,
 			newHash, rt.Scopes, rt.ExpiresAt).Scan(&family, &atID, &rtID)
 	} else {
 		err = db.pool.QueryRow(ctx, `
@@ -78,7 +78,7 @@ func (db *DB) RotateTokens(ctx context.Context, at *passport.AccessToken, rt *pa
 			r AS (INSERT INTO refresh_tokens (token_hash, family_id, client_id, account_id, scopes, audience, auth_time, amr, created_at, expires_at)
 				SELECT $10, used.family_id, $3, $4::uuid, $11, $6, $7, $8, $2, $12 FROM used RETURNING id)
 			SELECT (SELECT family_id::text FROM used), (SELECT id::text FROM a), (SELECT id::text FROM r)`,
-			currentHash, now, at.ClientID, at.AccountID, at.Scopes, at.Audience, rt.AuthTime, nz(rt.AMR), at.ExpiresAt,
+			currentHash, now, at.ClientID, at.AccountID, at.Scopes, at.Audience, rt.AuthTime, passport.NonNil(rt.AMR), at.ExpiresAt,
 			newHash, rt.Scopes, rt.ExpiresAt).Scan(&family, &atID, &rtID)
 	}
 	if err != nil {
@@ -198,13 +198,6 @@ func revokeFamily(ctx context.Context, tx pgx.Tx, family string, now time.Time) 
 	}
 	_, err := tx.Exec(ctx, `UPDATE access_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL`, family, now)
 	return err
-}
-
-func nz(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 // RefreshTokenFamily returns the family and client of the refresh token with the id.

@@ -289,7 +289,7 @@ func (s *Server) export(ctx context.Context, accountID string) (*Export, error) 
 		Fields: map[string]exportFieldInfo{}, Identifiers: []any{}, VerificationHistory: []any{}, SecurityEvents: []any{}}
 	x.Account = exportAccount{ID: a.ID, Login: a.Login, Nickname: a.Nickname, GivenName: a.GivenName, FamilyName: a.FamilyName,
 		Email: a.Email, EmailVerified: a.EmailVerified, Phone: a.Phone, PhoneVerified: a.PhoneVerified, Locale: a.Locale,
-		Organization: a.Organization, Position: a.Position, Roles: nz(a.Roles), RegistrationMethod: a.RegistrationMethod,
+		Organization: a.Organization, Position: a.Position, Roles: passport.NonNil(a.Roles), RegistrationMethod: a.RegistrationMethod,
 		Status: a.Status, VerificationStatus: a.VerificationStatus, VerificationComment: a.VerificationComment,
 		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, LastVisitAt: a.LastVisitAt}
 	if a.Birthdate != nil {
@@ -317,11 +317,4 @@ func (s *Server) export(ctx context.Context, accountID string) (*Export, error) 
 		return nil, err
 	}
 	return x, nil
-}
-
-func nz(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }

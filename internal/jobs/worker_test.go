@@ -183,8 +183,15 @@ func TestExpiredLeaseIsFenced(t *testing.T) {
 	if err := db.RetryMessage(ctx, first[0].ID, first[0].Attempts, "late failure", true); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.FinishMessage(ctx, second[0].ID, second[0].Attempts); err != nil {
-		t.Fatal(err)
+	if ok, err := db.FinishMessage(ctx, first[0].ID, first[0].Attempts); err != nil || ok {
+		t.Fatalf("the stale worker's delivery record: applied %v, %v; want refused", ok, err)
+	}
+	if ok, err := db.FinishMessage(ctx, second[0].ID, second[0].Attempts); err != nil || !ok {
+		t.Fatalf("the current worker's delivery record: applied %v, %v", ok, err)
+	}
+	// Repeating a record that applied (its answer lost with the connection) still says so.
+	if ok, err := db.FinishMessage(ctx, second[0].ID, second[0].Attempts); err != nil || !ok {
+		t.Fatalf("repeated record: applied %v, %v", ok, err)
 	}
 	var status string
 	if err := db.Pool().QueryRow(ctx, `SELECT status FROM messages`).Scan(&status); err != nil || status != "sent" {

@@ -72,18 +72,33 @@ func (db *DB) ClaimMessages(ctx context.Context, n int, lease time.Duration) ([]
 	return pgx.CollectRows(rows, pgx.RowToStructByName[Claimed])
 }
 
-// FinishMessage records a delivery. It only applies while the caller still holds the lease
-// of this attempt (a worker whose lease expired cannot overwrite the next one's outcome).
-// The content is erased: nothing of a sent message's text stays at rest.
-func (db *DB) FinishMessage(ctx context.Context, id string, attempt int) error {
-	_, err := db.pool.Exec(ctx, `UPDATE messages SET status = 'sent', sent_at = $3, payload = NULL, leased_until = NULL, last_error = '',
-			recipient = CASE WHEN `+ofDeletedAccount+` THEN '' ELSE recipient END
-		WHERE id = $1 AND attempts = $2 AND status = 'sending'`, id, attempt, db.now())
-	return err
+// FinishMessage records a delivery and reports whether this attempt's delivery is recorded.
+// The update is fenced: it applies only while the message is still this attempt's (a worker
+// whose lease ran out and whose message another worker claimed cannot overwrite the next
+// attempt's outcome); then it reports false, with no error. It reports true when this
+// attempt's record had already applied, so a caller may repeat it after an error that left
+// the outcome unknown (a connection lost before the answer). The content is erased: nothing
+// of a sent message's text stays at rest.
+func (db *DB) FinishMessage(ctx context.Context, id string, attempt int) (bool, error) {
+	// Both subqueries see the row as it was before the update: "already sent by this
+	// attempt" is a repeated record, not another worker's.
+	var recorded bool
+	err := db.pool.QueryRow(ctx, `
+		WITH finished AS (
+			UPDATE messages SET status = 'sent', sent_at = $3, payload = NULL, leased_until = NULL, last_error = '',
+				recipient = CASE WHEN `+ofDeletedAccount+` THEN '' ELSE recipient END
+			WHERE id = $1 AND attempts = $2 AND status = 'sending'
+			RETURNING 1)
+		SELECT EXISTS (SELECT 1 FROM finished)
+			OR EXISTS (SELECT 1 FROM messages WHERE id = $1 AND attempts = $2 AND status = 'sent')`,
+		id, attempt, db.now()).Scan(&recorded)
+	return recorded, err
 }
 
 // RetryMessage records a failed attempt: the message waits for its backoff, or is marked
 // failed (and its content erased) when the attempts are spent or the error is permanent.
+// Fenced like FinishMessage: it does nothing (and returns nil) once the message is no
+// longer this attempt's, so repeating it after an error is safe.
 func (db *DB) RetryMessage(ctx context.Context, id string, attempt int, cause string, permanent bool) error {
 	now := db.now()
 	_, err := db.pool.Exec(ctx, `

@@ -181,7 +181,7 @@ func (s *Server) uploadPhoto(ctx context.Context, a *passport.Account, data []by
 	} else if n > 20 {
 		return &passport.Error{Code: passport.ELIMITED, Field: "photo", Message: "Too many uploads. Try again later."}
 	}
-	img, ctype, w, h, err := passport.NormalizePhoto(data, s.cfg.Photo)
+	img, ctype, w, h, err := passport.NormalizePhoto(ctx, data, s.cfg.Photo)
 	if err != nil {
 		return err
 	}

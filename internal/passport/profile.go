@@ -34,6 +34,7 @@ const (
 	FieldGivenName    Field = "given_name"
 	FieldFamilyName   Field = "family_name"
 	FieldBirthdate    Field = "birthdate"
+	FieldLocale       Field = "locale" // the language, released as the `locale` claim
 	FieldEmail        Field = "email"
 	FieldPhone        Field = "phone"
 	FieldOrganization Field = "organization" // organisation, position and roles
@@ -42,12 +43,12 @@ const (
 
 // Fields lists every publicity-bearing field in the order pages show them.
 var Fields = []Field{FieldNickname, FieldPicture, FieldGivenName, FieldFamilyName, FieldBirthdate,
-	FieldLogin, FieldEmail, FieldPhone, FieldOrganization, FieldIdentifiers}
+	FieldLocale, FieldLogin, FieldEmail, FieldPhone, FieldOrganization, FieldIdentifiers}
 
 // FieldLabels are the names people read.
 var FieldLabels = map[Field]string{
 	FieldLogin: "Login", FieldNickname: "Public name", FieldPicture: "Photo", FieldGivenName: "Given name",
-	FieldFamilyName: "Family name", FieldBirthdate: "Birth date", FieldEmail: "Email", FieldPhone: "Phone",
+	FieldFamilyName: "Family name", FieldBirthdate: "Birth date", FieldLocale: "Language", FieldEmail: "Email", FieldPhone: "Phone",
 	FieldOrganization: "Organisation and position", FieldIdentifiers: "Linked accounts",
 }
 
@@ -61,11 +62,11 @@ func ParseField(s string) (Field, error) {
 
 // DefaultPublicity is SPEC §3's default: nickname and photo public; names, email and phone
 // on request; birth date and identifiers private. The login and the organisation, which the
-// SPEC leaves open, are on request.
+// SPEC leaves open, are on request; the language is public (docs/decisions.md).
 var DefaultPublicity = map[Field]Publicity{
 	FieldNickname: Public, FieldPicture: Public, FieldGivenName: OnRequest, FieldFamilyName: OnRequest,
 	FieldEmail: OnRequest, FieldPhone: OnRequest, FieldBirthdate: Private, FieldIdentifiers: Private,
-	FieldLogin: OnRequest, FieldOrganization: OnRequest,
+	FieldLogin: OnRequest, FieldOrganization: OnRequest, FieldLocale: Public,
 }
 
 // Custom scopes (SPEC §3).
@@ -80,7 +81,7 @@ const (
 
 // ScopeFields lists the publicity-bearing fields each scope asks for.
 var ScopeFields = map[string][]Field{
-	ScopeProfile:      {FieldNickname, FieldPicture, FieldGivenName, FieldFamilyName, FieldBirthdate, FieldLogin},
+	ScopeProfile:      {FieldNickname, FieldPicture, FieldGivenName, FieldFamilyName, FieldBirthdate, FieldLocale, FieldLogin},
 	ScopeEmail:        {FieldEmail},
 	ScopePhone:        {FieldPhone},
 	ScopeOrganization: {FieldOrganization},
@@ -162,6 +163,8 @@ func (a *Account) HasValue(f Field) bool {
 		return a.FamilyName != ""
 	case FieldBirthdate:
 		return a.Birthdate != nil
+	case FieldLocale:
+		return a.Locale != ""
 	case FieldEmail:
 		return a.Email != ""
 	case FieldPhone:
@@ -169,6 +172,8 @@ func (a *Account) HasValue(f Field) bool {
 	case FieldOrganization:
 		return a.Organization != "" || a.Position != "" || len(a.Roles) > 0
 	}
+	// FieldIdentifiers: linked external accounts arrive with upstream providers; until then
+	// an account holds none.
 	return false
 }
 
@@ -176,8 +181,15 @@ func (a *Account) HasValue(f Field) bool {
 // fields the person consented to for that client. It never includes `sub`, which the
 // caller always sets. This is the one place that decides what an application learns: ID
 // tokens, userinfo and introspection all call it, at every call.
+//
+// A claim appears only when its field is releasable and holds a value: its presence alone,
+// even empty, would tell the application something. With the private-profile switch on
+// nothing is released at all (not even locale, updated_at or verification_status).
 func (r Rules) Release(a *Account, scopes []string, consented []Field) map[string]any {
 	c := map[string]any{}
+	if a.PrivateProfile {
+		return c
+	}
 	granted := func(scope string) bool { return slices.Contains(scopes, scope) }
 	ok := func(f Field) bool { return a.HasValue(f) && r.Releasable(a, f, slices.Contains(consented, f)) }
 
@@ -206,10 +218,13 @@ func (r Rules) Release(a *Account, scopes []string, consented []Field) map[strin
 		if ok(FieldBirthdate) {
 			c["birthdate"] = a.Birthdate.Format(time.DateOnly)
 		}
-		if a.Locale != "" {
+		if ok(FieldLocale) {
 			c["locale"] = a.Locale
 		}
-		c["updated_at"] = a.UpdatedAt.Unix()
+		// When the profile last changed is news only about something released with it.
+		if len(c) > 0 {
+			c["updated_at"] = a.UpdatedAt.Unix()
+		}
 	}
 	if granted(ScopeEmail) && ok(FieldEmail) {
 		c["email"] = a.Email
@@ -219,21 +234,22 @@ func (r Rules) Release(a *Account, scopes []string, consented []Field) map[strin
 		c["phone_number"] = a.Phone
 		c["phone_number_verified"] = a.PhoneVerified
 	}
-	if granted(ScopeOrganization) {
-		org := map[string]any{}
-		if ok(FieldOrganization) {
-			org = map[string]any{"organization": a.Organization, "position": a.Position, "roles": NonNil(a.Roles)}
+	if granted(ScopeOrganization) && ok(FieldOrganization) {
+		if a.Organization != "" {
+			c["organization"] = a.Organization
 		}
-		for k, v := range org {
-			c[k] = v
+		if a.Position != "" {
+			c["position"] = a.Position
+		}
+		if len(a.Roles) > 0 {
+			c["roles"] = a.Roles
 		}
 	}
-	if granted(ScopeVerification) {
+	if granted(ScopeVerification) && a.VerificationStatus != "" {
 		c["verification_status"] = a.VerificationStatus
 	}
-	if granted(ScopeIdentifiers) {
-		c["identifiers"] = []any{} // linked external accounts arrive with upstream providers
-	}
+	// ScopeIdentifiers: no claim until linked external accounts exist (HasValue is false
+	// for FieldIdentifiers), never an empty list.
 	return c
 }
 

@@ -27,7 +27,9 @@ func (db *DB) Decisions(ctx context.Context, accountID, clientID string) (map[pa
 }
 
 // SaveDecisions records consent decisions for the client, replacing earlier ones for the
-// same fields.
+// same fields. When the photo goes from consented to declined, the photo gets a new id in
+// the same transaction, so the URL the application was given stops working (as RevokeApp
+// and a change of the photo's level do).
 func (db *DB) SaveDecisions(ctx context.Context, accountID, clientID string, decisions map[passport.Field]bool) error {
 	if len(decisions) == 0 {
 		return nil
@@ -38,12 +40,33 @@ func (db *DB) SaveDecisions(ctx context.Context, accountID, clientID string, dec
 		fields = append(fields, string(f))
 		granted = append(granted, g)
 	}
-	_, err := db.pool.Exec(ctx, `
-		INSERT INTO consents (account_id, client_id, field, granted, decided_at)
-		SELECT $1, $2, f, g, $5 FROM unnest($3::text[], $4::bool[]) AS d (f, g)
-		ON CONFLICT (account_id, client_id, field) DO UPDATE SET granted = excluded.granted, decided_at = excluded.decided_at`,
-		accountID, clientID, fields, granted, db.now())
-	return err
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		// The account's lock orders this against photo uploads and publicity changes, and
+		// against another decision for the photo, so a withdrawal is never missed.
+		if err := lockAccount(ctx, tx, accountID); err != nil {
+			return err
+		}
+		var photoWas bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM consents
+			WHERE account_id = $1 AND client_id = $2 AND field = 'picture' AND granted)`,
+			accountID, clientID).Scan(&photoWas); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO consents (account_id, client_id, field, granted, decided_at)
+			SELECT $1, $2, f, g, $5 FROM unnest($3::text[], $4::bool[]) AS d (f, g)
+			ON CONFLICT (account_id, client_id, field) DO UPDATE SET granted = excluded.granted, decided_at = excluded.decided_at`,
+			accountID, clientID, fields, granted, db.now()); err != nil {
+			return err
+		}
+		if photo, decided := decisions[passport.FieldPicture]; photoWas && decided && !photo {
+			// The application may hold the photo's URL: give the photo a new one.
+			if _, err := tx.Exec(ctx, `UPDATE photos SET id = gen_random_uuid() WHERE account_id = $1`, accountID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // AccountForClient returns an active account together with the fields it consented to

@@ -412,3 +412,60 @@ func TestDeletedAccountMessagesKeepNoAddress(t *testing.T) {
 		t.Errorf("%d message rows still hold the address (%v)", n, err)
 	}
 }
+
+// TestWithdrawnPhotoConsentChangesThePhotoID: when a person takes back an application's
+// consent to the photo, the URL that application was given stops working; other decisions
+// leave the photo's id alone.
+func TestWithdrawnPhotoConsentChangesThePhotoID(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	a := mustCreateAccount(t, db, "withdrawer")
+	c := mustCreateClient(t, db, "photo-client")
+	other := mustCreateClient(t, db, "photo-other")
+	p := &postgres.Photo{AccountID: a.ID, Content: []byte("\x89PNG"), ContentType: "image/png", Width: 1, Height: 1}
+	if err := db.SetPhoto(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	photoID := func() string {
+		t.Helper()
+		got, err := db.Account(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.PhotoID
+	}
+	decide := func(client string, d map[passport.Field]bool) {
+		t.Helper()
+		if err := db.SaveDecisions(ctx, a.ID, client, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := p.ID
+	for _, step := range []struct {
+		name   string
+		client string
+		d      map[passport.Field]bool
+		rotate bool
+	}{
+		{"granting keeps the id", c.ID, map[passport.Field]bool{passport.FieldPicture: true, passport.FieldEmail: true}, false},
+		{"another field withdrawn keeps the id", c.ID, map[passport.Field]bool{passport.FieldEmail: false}, false},
+		{"another client declining keeps the id", other.ID, map[passport.Field]bool{passport.FieldPicture: false}, false},
+		{"withdrawing the photo changes the id", c.ID, map[passport.Field]bool{passport.FieldPicture: false, passport.FieldEmail: true}, true},
+		{"declining again keeps the id", c.ID, map[passport.Field]bool{passport.FieldPicture: false}, false},
+	} {
+		decide(step.client, step.d)
+		now := photoID()
+		if rotated := now != id; rotated != step.rotate {
+			t.Errorf("%s: photo id %s -> %s, want rotated=%v", step.name, id, now, step.rotate)
+		}
+		if step.rotate {
+			if _, err := db.Photo(ctx, id); passport.ErrorCode(err) != passport.ENOTFOUND {
+				t.Errorf("%s: the old id still serves the photo (%v)", step.name, err)
+			}
+		}
+		id = now
+	}
+	if d, err := db.Decisions(ctx, a.ID, c.ID); err != nil || d[passport.FieldPicture] || !d[passport.FieldEmail] {
+		t.Errorf("decisions after the steps: %v, %v", d, err)
+	}
+}

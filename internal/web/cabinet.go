@@ -317,7 +317,7 @@ func (s *Server) handleApps(c echo.Context, a *passport.Account) error {
 	p.Account = a
 	for _, app := range apps {
 		v := appView{ConnectedApp: app}
-		for _, claim := range []string{"sub", "name", "nickname", "preferred_username", "picture", "birthdate", "email",
+		for _, claim := range []string{"sub", "name", "nickname", "preferred_username", "picture", "birthdate", "locale", "email",
 			"phone_number", "organization", "position", "verification_status"} {
 			if val, ok := app.Receives[claim]; ok {
 				text, _ := val.(string)

@@ -60,6 +60,8 @@ func fieldValue(a *passport.Account, f passport.Field) string {
 		if a.Birthdate != nil {
 			return a.Birthdate.Format("2 January 2006")
 		}
+	case passport.FieldLocale:
+		return a.Locale
 	case passport.FieldEmail:
 		return a.Email
 	case passport.FieldPhone:
@@ -93,8 +95,13 @@ func (s *Server) handleConsentForm(c echo.Context, req *passport.AuthRequest, cl
 			page.Offline = true
 			continue
 		case passport.ScopeVerification:
+			// Not a field with a level: shared with the scope, unless the profile is private.
+			level := passport.Public
+			if a.PrivateProfile {
+				level = passport.Private
+			}
 			page.Scopes = append(page.Scopes, consentScope{Title: scopeTitles[scope], Scope: scope,
-				Lines: []consentLine{{Label: "Verification status", Value: a.VerificationStatus, Level: passport.Public}}})
+				Lines: []consentLine{{Label: "Verification status", Value: a.VerificationStatus, Level: level}}})
 			continue
 		}
 		title, ok := scopeTitles[scope]
@@ -110,11 +117,11 @@ func (s *Server) handleConsentForm(c echo.Context, req *passport.AuthRequest, cl
 			}
 			cs.Lines = append(cs.Lines, line)
 		}
-		if scope == passport.ScopeProfile {
-			cs.Note = "Your language setting and when your profile last changed are shared with the profile."
-		}
-		if len(cs.Lines) == 0 && cs.Note == "" {
+		switch {
+		case len(cs.Lines) == 0:
 			cs.Note = "Nothing to share: these fields are empty in your profile."
+		case scope == passport.ScopeProfile && !a.PrivateProfile:
+			cs.Note = "If any of these fields is shared, so is the time your profile last changed."
 		}
 		page.Scopes = append(page.Scopes, cs)
 	}
@@ -146,5 +153,5 @@ func (s *Server) handleConsentSubmit(c echo.Context, req *passport.AuthRequest, 
 	if err := s.db.SaveDecisions(ctx, a.ID, req.ClientID, decisions); err != nil {
 		return err
 	}
-	return s.complete(c, req, client, sess)
+	return s.complete(c, req, client, sess, a)
 }

@@ -51,7 +51,7 @@ func seed(ctx context.Context, db *postgres.DB, n int) (*fixtures, error) {
 			return nil, err
 		}
 	}
-	hash, err := passport.HashPassword(userPassword, passport.Argon2Params{MemoryKiB: 7 * 1024, Iterations: 5, Parallelism: 1})
+	hash, err := passport.HashPassword(context.Background(), userPassword, passport.Argon2Params{MemoryKiB: 7 * 1024, Iterations: 5, Parallelism: 1})
 	if err != nil {
 		return nil, err
 	}

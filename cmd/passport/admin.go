@@ -55,7 +55,7 @@ func newAccount(login, email, password, given, family string, p passport.Argon2P
 	if err := passport.CheckPasswordPolicy(password, login); err != nil {
 		return nil, err
 	}
-	hash, err := passport.HashPassword(password, p)
+	hash, err := passport.HashPassword(context.Background(), password, p)
 	if err != nil {
 		return nil, err
 	}

@@ -193,7 +193,7 @@ func TestBrowserPhoneLayout(t *testing.T) {
 // TestBrowserEmailChangeWithDevSink changes the email address in Chromium, reading the code
 // from the development sink's page as a developer would.
 func TestBrowserEmailChangeWithDevSink(t *testing.T) {
-	srv := startServer(t, "")
+	srv := startServer(t, "", "PASSPORT_DEV_MESSAGES_PAGE", "true")
 	setupSelfUser(t, "sink-user", "read-the-code-7")
 	ctx := newChrome(t, 1024, 900)
 	var sinkText, flash string

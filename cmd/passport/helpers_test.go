@@ -48,7 +48,7 @@ func env(kv ...string) func(string) string {
 		"PASSPORT_PASSWORD_ARGON2_MEMORY_KIB": "1024", // keeps tests fast; production uses 19 MiB
 		"PASSPORT_PASSWORD_ARGON2_ITERATIONS": "1",
 		// Every test signs in from 127.0.0.1: the per-IP limit is tested on its own.
-		"PASSPORT_RATE_LIMIT_SIGNIN_PER_IP": "100000",
+		"PASSPORT_RATE_LIMIT_SIGNIN_PER_IP": "100000", "PASSPORT_RATE_LIMIT_SIGNIN_ATTEMPTS_PER_IP": "100000",
 	}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]

@@ -85,8 +85,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 	go func() { worker.Run(wctx); close(workerDone) }()
 	defer func() { stopWorker(); <-workerDone }()
 	if cfg.Messages.DevSinks() {
-		log.Warn("messages go to the development sink (see /dev/messages): configure [messages] for production",
-			slog.String("email", cfg.Messages.Email), slog.String("sms", cfg.Messages.SMS))
+		log.Warn("messages go to the development sink, which delivers nothing: configure [messages] for production",
+			slog.String("email", cfg.Messages.Email), slog.String("sms", cfg.Messages.SMS),
+			slog.Bool("readable_at_dev_messages", cfg.Dev.MessagesPage))
 	}
 
 	errc := make(chan error, 1)
@@ -147,6 +148,7 @@ func newHandler(ctx context.Context, cfg config.Config, db *postgres.DB, log *sl
 		RateWindow:      cfg.RateLimit.Window.Duration,
 		RatePerAccount:  cfg.RateLimit.SigninPerAccount,
 		RatePerIP:       cfg.RateLimit.SigninPerIP,
+		RateIPAttempts:  cfg.RateLimit.SigninAttemptsPerIP,
 		TrustedProxies:  cfg.HTTP.TrustedProxies,
 		AssetsDir:       cfg.Dev.AssetsDir,
 		Rules:           rules,
@@ -157,7 +159,7 @@ func newHandler(ctx context.Context, cfg config.Config, db *postgres.DB, log *sl
 		DeletionGrace:   cfg.Account.DeletionGrace.Duration,
 		MessagesDir:     cfg.Messages.TemplatesDir,
 		DefaultLocale:   cfg.Messages.DefaultLocale,
-		DevSink:         cfg.Messages.DevSinks(),
+		DevMessagesPage: cfg.Dev.MessagesPage,
 		Codes: web.CodeSettings{Key: cfg.Key("codes"), Lifetime: cfg.Codes.Lifetime.Duration, MaxAttempts: cfg.Codes.MaxAttempts,
 			ResendAfter: cfg.Codes.ResendAfter.Duration, MaxSends: cfg.Codes.MaxSends, PhoneRegion: cfg.Codes.PhoneRegion},
 	}, db, provider, log)

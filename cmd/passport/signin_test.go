@@ -126,7 +126,7 @@ func TestSigninPage(t *testing.T) {
 
 // TestSecureCookies: with an https issuer every cookie is Secure with the __Host- prefix.
 func TestSecureCookies(t *testing.T) {
-	srv := startServer(t, "https://id.example.test")
+	srv := startServer(t, "https://id.example.test", "PASSPORT_DEV_ALLOW_DEV_SINK_WITH_HTTPS", "true")
 	resp, err := http.Get(srv.URL + "/signin")
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +193,7 @@ func TestPasswordRehash(t *testing.T) {
 	if !strings.Contains(a.PasswordHash, "m=2048,t=2,p=1") {
 		t.Errorf("hash not upgraded: %s", a.PasswordHash)
 	}
-	if ok, stale := passport.CheckPassword(a.PasswordHash, "upgrade-path-2024", passport.Argon2Params{MemoryKiB: 2048, Iterations: 2, Parallelism: 1}); !ok || stale {
+	if ok, stale, _ := passport.CheckPassword(context.Background(), a.PasswordHash, "upgrade-path-2024", passport.Argon2Params{MemoryKiB: 2048, Iterations: 2, Parallelism: 1}); !ok || stale {
 		t.Errorf("new hash: ok %v stale %v", ok, stale)
 	}
 }

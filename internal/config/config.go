@@ -148,9 +148,15 @@ type Password struct {
 
 // RateLimit bounds sign-in attempts.
 type RateLimit struct {
-	Window           Duration `toml:"window"`
-	SigninPerAccount int      `toml:"signin_per_account"`
-	SigninPerIP      int      `toml:"signin_per_ip"`
+	Window Duration `toml:"window"`
+	// SigninPerAccount is failed sign-ins per login from browsers that never signed in to
+	// it, and, separately, per browser that did (its device cookie).
+	SigninPerAccount int `toml:"signin_per_account"`
+	// SigninPerIP is failed sign-ins per client address; successful ones do not count.
+	SigninPerIP int `toml:"signin_per_ip"`
+	// SigninAttemptsPerIP is every sign-in attempt per client address, successful or not: a
+	// much higher ceiling (an office behind one address), never below SigninPerIP.
+	SigninAttemptsPerIP int `toml:"signin_attempts_per_ip"`
 }
 
 // Dev holds settings for development only.
@@ -161,6 +167,12 @@ type Dev struct {
 	// AssetsDir, when set, serves templates and static files from this folder (the
 	// repository root), re-reading them on every request.
 	AssetsDir string `toml:"assets_dir"`
+	// MessagesPage serves /dev/messages, where anyone who reaches the server reads what the
+	// development sink "sent", one-time codes included. Off by default.
+	MessagesPage bool `toml:"messages_page"`
+	// AllowDevSinkWithHTTPS lets a server with an https issuer start although email or SMS
+	// goes to the development sink (a staging server nobody real uses).
+	AllowDevSinkWithHTTPS bool `toml:"allow_dev_sink_with_https"`
 }
 
 // Duration is a time.Duration written as "15m", "1h30m".
@@ -200,7 +212,7 @@ func Default() Config {
 			RefreshTokenLifetime: Duration{30 * 24 * time.Hour},
 		},
 		Password:  Password{Argon2MemoryKiB: 19456, Argon2Iterations: 2, Argon2Parallelism: 1},
-		RateLimit: RateLimit{Window: Duration{15 * time.Minute}, SigninPerAccount: 10, SigninPerIP: 100},
+		RateLimit: RateLimit{Window: Duration{15 * time.Minute}, SigninPerAccount: 10, SigninPerIP: 100, SigninAttemptsPerIP: 2000},
 		Messages: Messages{Email: "dev", SMS: "dev", DefaultLocale: "en", Workers: 4, Lease: Duration{2 * time.Minute},
 			SMTP:     SMTP{Port: 587, TLS: "starttls", Timeout: Duration{30 * time.Second}},
 			SMSHTTP:  HTTPAPI{Method: "POST", ContentType: "application/json", Timeout: Duration{15 * time.Second}},
@@ -391,11 +403,21 @@ func (c *Config) Validate() error {
 	if c.RateLimit.SigninPerIP < 1 {
 		return bad("rate_limit.signin_per_ip", "must be at least 1 (got %d)", c.RateLimit.SigninPerIP)
 	}
+	if c.RateLimit.SigninAttemptsPerIP < 1 {
+		return bad("rate_limit.signin_attempts_per_ip", "must be at least 1 (got %d)", c.RateLimit.SigninAttemptsPerIP)
+	}
+	// The ceiling on every attempt is never below the one on failures.
+	c.RateLimit.SigninAttemptsPerIP = max(c.RateLimit.SigninAttemptsPerIP, c.RateLimit.SigninPerIP)
 	if err := c.Profile.validate(); err != nil {
 		return err
 	}
 	if err := c.Messages.validate(); err != nil {
 		return err
+	}
+	if c.Secure() && c.Messages.DevSinks() && !c.Dev.AllowDevSinkWithHTTPS {
+		return bad("messages", "email = %q and sms = %q: the development sink keeps one-time codes where this server can "+
+			"show them, and delivers nothing. With an https issuer configure real senders (email = \"smtp\", sms = \"http\"), "+
+			"or set dev.allow_dev_sink_with_https = true for a test server nobody real uses", c.Messages.Email, c.Messages.SMS)
 	}
 	if c.Account.DeletionGrace.Duration < time.Minute {
 		return bad("account.deletion_grace", "must be at least 1m (got %s)", c.Account.DeletionGrace.Duration)
@@ -469,7 +491,7 @@ func (c *Config) Key(purpose string) [32]byte {
 // kept here as strings so this package imports nothing of ours.
 var (
 	profileFields = []string{"login", "nickname", "picture", "given_name", "family_name", "birthdate",
-		"email", "phone", "organization", "identifiers"}
+		"locale", "email", "phone", "organization", "identifiers"}
 	editableFields = []string{"nickname", "picture", "given_name", "family_name", "birthdate", "locale", "email", "phone"}
 	methods        = []string{"self", "admin", "invite", "external", "certificate"}
 )

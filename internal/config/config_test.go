@@ -29,7 +29,7 @@ func TestEnvironmentOverridesFile(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "p.toml")
 	os.WriteFile(file, []byte("issuer = \"https://id.example\"\nlisten = \":9000\"\n[tokens]\naccess_token_lifetime = \"5m\"\n[http]\ntrusted_proxies = [\"10.0.0.0/8\"]\n"), 0o600)
 	c, err := Load(file, getenv(map[string]string{"PASSPORT_SECRET_KEY": secret, "PASSPORT_LISTEN": ":9100",
-		"PASSPORT_HTTP_TRUSTED_PROXIES": "192.168.0.0/16, 172.16.0.0/12"}))
+		"PASSPORT_HTTP_TRUSTED_PROXIES": "192.168.0.0/16, 172.16.0.0/12", "PASSPORT_DEV_ALLOW_DEV_SINK_WITH_HTTPS": "true"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,5 +69,35 @@ func TestDerivedKeysDiffer(t *testing.T) {
 	a1, a2 := c.Key("a"), c.Key("a")
 	if a1 == c.Key("b") || a1 != a2 {
 		t.Error("derived keys must be distinct per purpose and stable")
+	}
+}
+
+func TestHTTPSIssuerRefusesTheDevelopmentSink(t *testing.T) {
+	base := map[string]string{"PASSPORT_SECRET_KEY": secret, "PASSPORT_ISSUER": "https://id.example"}
+	with := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return getenv(m)
+	}
+	// The defaults send email and SMS to the development sink: an https server refuses them.
+	if _, err := Load("", with()); err == nil || !strings.Contains(err.Error(), "allow_dev_sink_with_https") {
+		t.Errorf("https issuer with the default dev channels: got %v, want a refusal naming the setting", err)
+	}
+	// Only the SMS channel left on dev is enough to refuse (codes read from the sink).
+	if _, err := Load("", with("PASSPORT_MESSAGES_EMAIL", "smtp", "PASSPORT_MESSAGES_SMTP_HOST", "smtp.example")); err == nil {
+		t.Error("https issuer with sms = dev: started")
+	}
+	if _, err := Load("", with("PASSPORT_DEV_ALLOW_DEV_SINK_WITH_HTTPS", "true")); err != nil {
+		t.Errorf("allowed in so many words: %v", err)
+	}
+	// The page that shows the sink is off unless asked for.
+	c, err := Load("", getenv(map[string]string{"PASSPORT_SECRET_KEY": secret}))
+	if err != nil || c.Dev.MessagesPage {
+		t.Errorf("dev.messages_page by default: %v (err %v), want off", c.Dev.MessagesPage, err)
 	}
 }

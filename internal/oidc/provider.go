@@ -4,12 +4,14 @@
 package oidc
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -176,7 +178,52 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if g == string(oidc.GrantTypeCode) || g == string(oidc.GrantTypeRefreshToken) {
+		p.withoutIDTokenUnlessOpenID(w, r)
+		return
+	}
 	p.op.ServeHTTP(w, r)
+}
+
+// withoutIDTokenUnlessOpenID serves a token request and removes the ID token from a
+// successful response whose scope lacks openid: such a grant is plain OAuth 2.0 (OIDC Core
+// §3.1.2.1 makes openid what turns a request into an OpenID Connect one), but the library
+// issues an ID token for every code and refresh.
+func (p *Provider) withoutIDTokenUnlessOpenID(w http.ResponseWriter, r *http.Request) {
+	rec := &bufferedResponse{header: w.Header()}
+	p.op.ServeHTTP(rec, r)
+	body := rec.body.Bytes()
+	if rec.status == 0 || rec.status == http.StatusOK {
+		var resp map[string]json.RawMessage
+		var scope string
+		if json.Unmarshal(body, &resp) == nil && json.Unmarshal(resp["scope"], &scope) == nil {
+			if _, ok := resp["id_token"]; ok && !slices.Contains(strings.Fields(scope), oidc.ScopeOpenID) {
+				delete(resp, "id_token")
+				if b, err := json.Marshal(resp); err == nil {
+					body = b
+				}
+			}
+		}
+	}
+	if rec.status != 0 {
+		w.WriteHeader(rec.status)
+	}
+	_, _ = w.Write(body)
+}
+
+// bufferedResponse keeps a response so it can be changed before it is sent.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header         { return b.header }
+func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
+func (b *bufferedResponse) WriteHeader(status int) {
+	if b.status == 0 {
+		b.status = status
+	}
 }
 
 // CallbackURL is where the browser goes once the auth request is done.

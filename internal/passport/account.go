@@ -64,6 +64,10 @@ type Account struct {
 	UpdatedAt           time.Time
 	LastVisitAt         *time.Time
 	PurgeAt             *time.Time // when a pending deletion becomes final
+	// AuthEpoch moves whenever credentials or sign-ins are reset (password change, sign-out
+	// everywhere, two factors on or off, deletion or restore); half-finished sign-ins carry
+	// the epoch they began under and are void once it moves.
+	AuthEpoch int
 }
 
 // Name is the display name: given and family name, else the nickname, else the login.
@@ -127,14 +131,31 @@ func NormalizeEmail(email string) (string, error) {
 	return email[:at+1] + domain, nil
 }
 
-// ValidateName checks a given name, family name or nickname.
+// Characters no person's name holds, refused so a name cannot carry markup or a template
+// into whatever shows it later (an application's page, an email, a CSV): Keycloak's
+// person-name rule for given and family names; a public name may be playful, so it is
+// refused markup only.
+const (
+	personNameForbidden = `<>&"$%!#?§;*~/\|^=[]{}()`
+	nicknameForbidden   = `<>&"{}\`
+)
+
+// ValidateName checks a given name, family name or nickname (field "nickname"). Every door
+// that sets a name (cabinet, API, sign-in completion, command line) calls it.
 func ValidateName(field, label, value string) error {
 	if utf8.RuneCountInString(value) > 100 {
 		return FieldError(field, "%s must be at most 100 characters long.", label)
 	}
+	forbidden := personNameForbidden
+	if field == "nickname" {
+		forbidden = nicknameForbidden
+	}
 	for _, r := range value {
 		if unicode.IsControl(r) {
 			return FieldError(field, "%s cannot contain control characters.", label)
+		}
+		if strings.ContainsRune(forbidden, r) {
+			return FieldError(field, "%s cannot contain the character %q.", label, r)
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package passport
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -25,7 +26,7 @@ func BenchmarkRelease(b *testing.B) {
 func benchmarkHash(b *testing.B, p Argon2Params) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := HashPassword("correct horse battery 1", p); err != nil {
+		if _, err := HashPassword(context.Background(), "correct horse battery 1", p); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -41,9 +42,9 @@ func BenchmarkHashPasswordKeycloak(b *testing.B) {
 
 // BenchmarkCheckPassword is the sign-in's password check at the default setting.
 func BenchmarkCheckPassword(b *testing.B) {
-	h, _ := HashPassword("correct horse battery 1", DefaultArgon2)
+	h, _ := HashPassword(context.Background(), "correct horse battery 1", DefaultArgon2)
 	for b.Loop() {
-		if ok, _ := CheckPassword(h, "correct horse battery 1", DefaultArgon2); !ok {
+		if ok, _, _ := CheckPassword(context.Background(), h, "correct horse battery 1", DefaultArgon2); !ok {
 			b.Fatal("no match")
 		}
 	}

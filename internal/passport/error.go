@@ -17,6 +17,7 @@ const (
 	EFORBIDDEN    = "forbidden"    // you may not
 	ELIMITED      = "rate_limited" // too many attempts
 	ETOOLARGE     = "too_large"    // the request body is over its limit
+	EUNAVAILABLE  = "unavailable"  // busy or a dependency is down: try again shortly
 	EINTERNAL     = "internal"     // our fault; never shown in detail
 )
 

@@ -1,9 +1,7 @@
 package passport
 
 import (
-	"bytes"
-	"image"
-	"image/png"
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -25,14 +23,14 @@ func TestFoldLogin(t *testing.T) {
 
 func TestPasswordHashing(t *testing.T) {
 	p := Argon2Params{MemoryKiB: 1024, Iterations: 1, Parallelism: 1}
-	h, err := HashPassword("correct horse 1", p)
+	h, err := HashPassword(context.Background(), "correct horse 1", p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(h, "$argon2id$v=19$m=1024,t=1,p=1$") {
 		t.Fatalf("PHC string: %s", h)
 	}
-	h2, _ := HashPassword("correct horse 1", p)
+	h2, _ := HashPassword(context.Background(), "correct horse 1", p)
 	if h == h2 {
 		t.Error("two hashes of one password are equal: no salt?")
 	}
@@ -48,7 +46,10 @@ func TestPasswordHashing(t *testing.T) {
 		"other algorithm": {"$2a$10$abcdefghijklmnopqrstuv", "correct horse 1", p, false, false},
 		"empty hash":      {"", "", p, false, false},
 	} {
-		ok, stale := CheckPassword(tc.hash, tc.password, tc.params)
+		ok, stale, err := CheckPassword(context.Background(), tc.hash, tc.password, tc.params)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if ok != tc.ok || stale != tc.stale {
 			t.Errorf("%s: got ok=%v stale=%v, want %v %v", name, ok, stale, tc.ok, tc.stale)
 		}
@@ -239,18 +240,5 @@ func TestNeedsLogin(t *testing.T) {
 		if got := r.NeedsLogin(tc.authTime, now); got != tc.want {
 			t.Errorf("%s: got %v, want %v", name, got, tc.want)
 		}
-	}
-}
-
-func TestPhotoDecompressionBomb(t *testing.T) {
-	// A 16-bit PNG whose header promises 6000×6000 pixels: small on disk, ~275 MiB decoded.
-	img := image.NewNRGBA64(image.Rect(0, 0, 6000, 6000))
-	var buf bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	_, _, _, _, err := NormalizePhoto(buf.Bytes(), PhotoLimits{MaxBytes: 50 << 20, MaxSide: 512})
-	if err == nil || !strings.Contains(err.Error(), "too large to process") {
-		t.Fatalf("got %v, want a refusal before decoding", err)
 	}
 }

@@ -1,12 +1,14 @@
 package passport
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -21,15 +23,56 @@ type Argon2Params struct {
 	Parallelism uint8
 }
 
-// argonSlots bounds how many argon2id computations run at once to the CPUs the process may
-// use: each holds MemoryKiB of memory for its duration, and more of them in parallel would
-// only wait for a CPU while holding it.
-var argonSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
+// argon is the one gate every argon2id computation of the process goes through.
+var argon = newGate(runtime.GOMAXPROCS(0), 32*runtime.GOMAXPROCS(0))
 
-func idKey(password, salt []byte, p Argon2Params, keyLen uint32) []byte {
-	argonSlots <- struct{}{}
-	defer func() { <-argonSlots }()
-	return argon2.IDKey(password, salt, p.Iterations, p.MemoryKiB, p.Parallelism, keyLen)
+// gate bounds concurrent work: at most cap(slots) run at once, each holding its memory for
+// its duration (more in parallel would only wait for a CPU while holding it), and at most
+// maxWaiting wait for a slot. Past that the caller is told the server is busy at once: a
+// flood of sign-in attempts must not queue real ones behind it for minutes, and a waiter
+// whose client went away stops waiting instead of computing for nobody.
+type gate struct {
+	slots      chan struct{}
+	waiting    atomic.Int64
+	maxWaiting int64
+}
+
+func newGate(running, waiting int) *gate {
+	return &gate{slots: make(chan struct{}, max(1, running)), maxWaiting: int64(waiting)}
+}
+
+// errBusy is what a caller gets when too many wait or its context ended while waiting.
+var errBusy = Errorf(EUNAVAILABLE, "The server is busy. Try again in a moment.")
+
+// enter waits for a slot; release it with leave. Returns EUNAVAILABLE when the queue is
+// full or ctx ends first.
+func (g *gate) enter(ctx context.Context) error {
+	select {
+	case g.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if g.waiting.Add(1) > g.maxWaiting {
+		g.waiting.Add(-1)
+		return errBusy
+	}
+	defer g.waiting.Add(-1)
+	select {
+	case g.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return errBusy
+	}
+}
+
+func (g *gate) leave() { <-g.slots }
+
+func idKey(ctx context.Context, password, salt []byte, p Argon2Params, keyLen uint32) ([]byte, error) {
+	if err := argon.enter(ctx); err != nil {
+		return nil, err
+	}
+	defer argon.leave()
+	return argon2.IDKey(password, salt, p.Iterations, p.MemoryKiB, p.Parallelism, keyLen), nil
 }
 
 // DefaultArgon2 is OWASP's recommended argon2id setting.
@@ -41,13 +84,17 @@ const (
 )
 
 // HashPassword hashes a password with argon2id and returns it in the PHC string format:
-// $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>.
-func HashPassword(password string, p Argon2Params) (string, error) {
+// $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>. Returns EUNAVAILABLE when the server is too
+// busy to hash now (see gate).
+func HashPassword(ctx context.Context, password string, p Argon2Params) (string, error) {
 	salt := make([]byte, argonSaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := idKey([]byte(password), salt, p, argonKeyLen)
+	key, err := idKey(ctx, []byte(password), salt, p, argonKeyLen)
+	if err != nil {
+		return "", err
+	}
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.MemoryKiB, p.Iterations,
 		p.Parallelism, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -55,17 +102,21 @@ func HashPassword(password string, p Argon2Params) (string, error) {
 
 // CheckPassword reports whether password matches the PHC-encoded argon2id hash, and whether
 // the hash was made with parameters other than p (so the caller may rehash it).
-// A malformed hash never matches.
-func CheckPassword(hash, password string, p Argon2Params) (ok, stale bool) {
+// A malformed hash never matches. Returns EUNAVAILABLE, and no answer, when the server is too
+// busy to check now (see gate).
+func CheckPassword(ctx context.Context, hash, password string, p Argon2Params) (ok, stale bool, err error) {
 	hp, salt, key, err := parseArgon2(hash)
 	if err != nil {
-		return false, false
+		return false, false, nil
 	}
-	got := idKey([]byte(password), salt, hp, uint32(len(key)))
+	got, err := idKey(ctx, []byte(password), salt, hp, uint32(len(key)))
+	if err != nil {
+		return false, false, err
+	}
 	if subtle.ConstantTimeCompare(got, key) != 1 {
-		return false, false
+		return false, false, nil
 	}
-	return true, hp != p
+	return true, hp != p, nil
 }
 
 func parseArgon2(hash string) (p Argon2Params, salt, key []byte, err error) {

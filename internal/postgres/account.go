@@ -14,7 +14,7 @@ const accountColumns = `id, coalesce(login, '') AS login, nickname, given_name, 
 	registration_method, status, verification_status, verification_comment, password_hash,
 	publicity, private_profile, unlocked_fields,
 	coalesce((SELECT p.id::text FROM photos p WHERE p.account_id = accounts.id), '') AS photo_id,
-	created_at, updated_at, last_visit_at, purge_at`
+	created_at, updated_at, last_visit_at, purge_at, auth_epoch`
 
 // CreateAccount inserts a new account and fills in its ID and timestamps. Returns ECONFLICT
 // when the login (compared after case folding) is taken.
@@ -75,10 +75,19 @@ func (db *DB) AccountByLogin(ctx context.Context, login string) (*passport.Accou
 	return a, mapErr(err, "No such account.")
 }
 
-// SetPasswordHash replaces the stored password hash (used to rehash on sign-in when the
-// argon2id parameters change).
-func (db *DB) SetPasswordHash(ctx context.Context, id, hash string) error {
-	_, err := db.pool.Exec(ctx, `UPDATE accounts SET password_hash = $2 WHERE id = $1`, id, hash)
+// UpgradePasswordHash replaces the stored password hash with a rehash of the same password
+// (at sign-in, when the argon2id parameters changed), but only while the stored hash is
+// still old: a password change that happened meanwhile wins, and the old password does not
+// come back.
+func (db *DB) UpgradePasswordHash(ctx context.Context, id, old, hash string) error {
+	_, err := db.pool.Exec(ctx, `UPDATE accounts SET password_hash = $3 WHERE id = $1 AND password_hash = $2`, id, old, hash)
+	return err
+}
+
+// bumpEpoch moves the account's auth epoch, voiding half-finished sign-ins (see
+// passport.Account.AuthEpoch).
+func bumpEpoch(ctx context.Context, tx pgx.Tx, accountID string) error {
+	_, err := tx.Exec(ctx, `UPDATE accounts SET auth_epoch = auth_epoch + 1 WHERE id = $1`, accountID)
 	return err
 }
 

@@ -124,7 +124,8 @@ func (db *DB) ConfirmChange(ctx context.Context, accountID, kind string, codeHas
 }
 
 // ConfirmEmailLink applies the pending email change whose one-click link hashes to
-// linkHash. Returns ENOTFOUND for an unknown or expired link.
+// linkHash. Returns ENOTFOUND for an unknown or expired link, and EFORBIDDEN when the
+// account is not active (blocked, or waiting for deletion): its contacts stay as they are.
 func (db *DB) ConfirmEmailLink(ctx context.Context, linkHash []byte,
 	notices func(before *passport.Account, c *passport.ContactChange) ([]passport.Outgoing, error)) (*passport.ContactChange, error) {
 	var applied *passport.ContactChange
@@ -135,6 +136,13 @@ func (db *DB) ConfirmEmailLink(ctx context.Context, linkHash []byte,
 		c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.ContactChange])
 		if err != nil {
 			return mapErr(err, "This link has expired or was already used.")
+		}
+		var status string
+		if err := tx.QueryRow(ctx, `SELECT status FROM accounts WHERE id = $1`, c.AccountID).Scan(&status); err != nil {
+			return mapErr(err, "This link has expired or was already used.")
+		}
+		if status != passport.StatusActive {
+			return passport.Errorf(passport.EFORBIDDEN, "This account cannot change its email address now.")
 		}
 		applied = c
 		return applyChange(ctx, tx, c, now, notices)
@@ -222,6 +230,9 @@ func (db *DB) SignOutEverywhere(ctx context.Context, accountID string) error {
 }
 
 func signOutEverywhere(ctx context.Context, tx pgx.Tx, accountID string, now time.Time) error {
+	if err := bumpEpoch(ctx, tx, accountID); err != nil {
+		return err
+	}
 	for _, q := range []string{
 		`UPDATE sessions SET ended_at = $2 WHERE account_id = $1 AND ended_at IS NULL`,
 		// Codes issued but not yet exchanged would otherwise start new grants afterwards.

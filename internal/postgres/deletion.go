@@ -42,6 +42,9 @@ func (db *DB) RestoreAccount(ctx context.Context, accountID string, msgs ...pass
 		if tag.RowsAffected() == 0 {
 			return passport.Errorf(passport.ECONFLICT, "This account is not waiting for deletion.")
 		}
+		if err := bumpEpoch(ctx, tx, accountID); err != nil { // the restore page is single use
+			return err
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM messages WHERE account_id = $1 AND kind = 'account_deleted' AND status = 'pending'`,
 			accountID); err != nil {
 			return err

@@ -56,6 +56,9 @@ func (db *DB) EnableTOTP(ctx context.Context, accountID string, counter int64, r
 		if err := replaceRecoveryCodes(ctx, tx, accountID, recovery); err != nil {
 			return err
 		}
+		if err := bumpEpoch(ctx, tx, accountID); err != nil {
+			return err
+		}
 		return enqueue(ctx, tx, now, msgs...)
 	})
 }
@@ -99,6 +102,9 @@ func (db *DB) DisableTOTP(ctx context.Context, accountID string, msgs ...passpor
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM recovery_codes WHERE account_id = $1`, accountID); err != nil {
+			return err
+		}
+		if err := bumpEpoch(ctx, tx, accountID); err != nil {
 			return err
 		}
 		return enqueue(ctx, tx, db.now(), msgs...)

@@ -1,13 +1,17 @@
 package web
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -149,12 +153,64 @@ func decodeJSON(c echo.Context, v any) error {
 	if ct := c.Request().Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		return passport.Errorf(passport.EINVALID, "Send the body as application/json.")
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), c.Request().Body, 64<<10))
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, formLimit))
+	if tooLarge(err) {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	}
+	if err != nil {
+		return passport.Errorf(passport.EINVALID, "The request body could not be read.")
+	}
+	// encoding/json would store invalid UTF-8 and lone surrogates as U+FFFD and keep NUL,
+	// which forms refuse: refuse them here too, so every door takes the same text.
+	if !jsonTextOK(body) {
+		return passport.Errorf(passport.EINVALID, "The JSON body contains text that is not valid UTF-8 (or a NUL character).")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return passport.Errorf(passport.EINVALID, "The JSON body is invalid: %s.", jsonProblem(err))
 	}
 	return nil
+}
+
+// jsonTextOK reports whether raw JSON holds only text a form would accept: valid UTF-8, no
+// NUL, and no \u escape of NUL or of a UTF-16 surrogate that does not pair up.
+func jsonTextOK(b []byte) bool {
+	if !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
+		return false
+	}
+	hex4 := func(i int) (uint64, bool) {
+		if i+4 > len(b) {
+			return 0, false
+		}
+		r, err := strconv.ParseUint(string(b[i:i+4]), 16, 32)
+		return r, err == nil
+	}
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		if b[i+1] != 'u' {
+			i++ // an escaped character, \\ included
+			continue
+		}
+		r, ok := hex4(i + 2)
+		switch {
+		case !ok || r == 0 || (r >= 0xDC00 && r <= 0xDFFF):
+			return false
+		case r >= 0xD800 && r < 0xDC00: // a high surrogate needs a low one right after it
+			if i+7 >= len(b) || b[i+6] != '\\' || b[i+7] != 'u' {
+				return false
+			}
+			if low, ok := hex4(i + 8); !ok || low < 0xDC00 || low > 0xDFFF {
+				return false
+			}
+			i += 11
+		default:
+			i += 5
+		}
+	}
+	return true
 }
 
 func jsonProblem(err error) string {

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -17,15 +18,16 @@ import (
 // cookieNames: with an https issuer the cookies carry the __Host- prefix, which browsers
 // accept only with Secure, Path=/ and no Domain, so no subdomain can plant or read them.
 type cookieNames struct {
-	browser, session string
-	secure           bool
+	browser, session, device string
+	secure                   bool
 }
 
 func newCookieNames(secure bool) cookieNames {
 	if secure {
-		return cookieNames{browser: "__Host-passport-browser", session: "__Host-passport-session", secure: true}
+		return cookieNames{browser: "__Host-passport-browser", session: "__Host-passport-session",
+			device: "__Host-passport-device", secure: true}
 	}
-	return cookieNames{browser: "passport-browser", session: "passport-session"}
+	return cookieNames{browser: "passport-browser", session: "passport-session", device: "passport-device"}
 }
 
 // browserCookieLifetime is long: the browser cookie is not a credential, only the anchor for
@@ -91,6 +93,45 @@ func (s *Server) browser(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// The device cookie (OWASP, "Slow down online guessing attacks with device cookies") marks a
+// browser that has signed in to an account before: "nonce.mac", where the MAC binds the nonce
+// to the folded login, so the cookie says nothing readable and fits no other account. Its
+// holder's failed sign-ins count against the nonce instead of the login, so strangers
+// guessing a login cannot lock its owner out. One account per browser: the last one that
+// signed in.
+const deviceCookieLifetime = 400 * 24 * time.Hour
+
+func (s *Server) deviceMAC(nonce, foldedLogin string) string {
+	m := hmac.New(sha256.New, s.cfg.Key[:])
+	m.Write([]byte("device\x00" + nonce + "\x00" + foldedLogin))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// knownDevice returns the nonce of this browser's device cookie when it was issued for
+// foldedLogin, else "".
+func (s *Server) knownDevice(c echo.Context, foldedLogin string) string {
+	ck, err := c.Cookie(s.cookie.device)
+	if err != nil {
+		return ""
+	}
+	nonce, mac, ok := strings.Cut(ck.Value, ".")
+	if !ok || len(nonce) != 43 || !hmac.Equal([]byte(mac), []byte(s.deviceMAC(nonce, foldedLogin))) {
+		return ""
+	}
+	return nonce
+}
+
+// rememberDevice gives the browser a device cookie for a after a full sign-in, keeping the
+// one it has for the same account (and so that device's count of failures).
+func (s *Server) rememberDevice(c echo.Context, a *passport.Account) {
+	folded := passport.FoldLogin(a.Login)
+	if s.knownDevice(c, folded) != "" {
+		return
+	}
+	nonce := passport.NewToken()
+	s.setCookie(c, s.cookie.device, nonce+"."+s.deviceMAC(nonce, folded), deviceCookieLifetime)
+}
+
 // csrfToken is an HMAC of the browser cookie: forms carry it, and a cross-site page can
 // neither read the cookie nor compute the token.
 func (s *Server) csrfToken(b *passport.Browser) string {
@@ -111,9 +152,9 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		if origin := c.Request().Header.Get("Origin"); origin != "" && origin != "null" && !s.sameOrigin(origin) {
 			return passport.Errorf(passport.EFORBIDDEN, "This form was sent from another site and was refused.")
 		}
-		token := c.FormValue("csrf")
-		if token == "" {
-			token = c.Request().Header.Get("X-CSRF-Token")
+		token, err := s.csrfFrom(c)
+		if err != nil {
+			return err
 		}
 		b := browserOf(c)
 		if b == nil || b.Hash == nil || subtle.ConstantTimeCompare([]byte(token), []byte(s.csrfToken(b))) != 1 {
@@ -121,6 +162,29 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// csrfFrom reads the CSRF token from the X-CSRF-Token header or the form body, never the URL:
+// a token in a query string leaks through logs, history and the Referer of the next page.
+// A body cut at its size limit is answered 413 (it could not be a valid form anyway).
+func (s *Server) csrfFrom(c echo.Context) (string, error) {
+	r := c.Request()
+	if token := r.Header.Get("X-CSRF-Token"); token != "" {
+		return token, nil
+	}
+	var err error
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		err = r.ParseMultipartForm(multipartMemory)
+	} else {
+		err = r.ParseForm()
+	}
+	if tooLarge(err) {
+		if isPhotoUpload(r) {
+			return "", s.photoTooLarge()
+		}
+		return "", echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	}
+	return r.PostForm.Get("csrf"), nil
 }
 
 func (s *Server) sameOrigin(origin string) bool {

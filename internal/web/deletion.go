@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -96,14 +97,18 @@ func (s *Server) handleDeleteSubmit(c echo.Context, a *passport.Account) error {
 // handleRestore makes a pending_deletion account active again after a full sign-in (the
 // signed token says which account and with which factors) and signs the person in.
 func (s *Server) handleRestore(c echo.Context) error {
+	expired := passport.Errorf(passport.EFORBIDDEN, "This page has expired. Sign in again to restore your account.")
 	parts, ok := s.openToken(c, "restore", c.FormValue("token"))
-	if !ok || len(parts) != 2 {
-		return passport.Errorf(passport.EFORBIDDEN, "This page has expired. Sign in again to restore your account.")
+	if !ok || len(parts) != 3 {
+		return expired
 	}
 	ctx := c.Request().Context()
 	a, err := s.db.Account(ctx, parts[0])
 	if err != nil {
 		return err
+	}
+	if strconv.Itoa(a.AuthEpoch) != parts[2] {
+		return expired
 	}
 	var notice []passport.Outgoing
 	if a.Email != "" {

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/passport-idp/passport/internal/passport"
+	"github.com/passport-idp/passport/internal/postgres"
 )
 
 // statusOf maps a domain error code to its HTTP status.
@@ -20,7 +21,19 @@ var statusOf = map[string]int{
 	passport.EFORBIDDEN:    http.StatusForbidden,
 	passport.ELIMITED:      http.StatusTooManyRequests,
 	passport.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	passport.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	passport.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// asUnavailable turns a failure in a request that met an unreachable database into
+// EUNAVAILABLE (503, try again), whatever error the code on the way made of it ("not found",
+// "forbidden"): it is nobody's mistake, and the answer must not say otherwise.
+func asUnavailable(c echo.Context, err error) error {
+	code := passport.ErrorCode(err)
+	if code != passport.EUNAVAILABLE && (unavailable(c) || (code == passport.EINTERNAL && postgres.Unavailable(err))) {
+		return passport.Errorf(passport.EUNAVAILABLE, "Passport is temporarily unavailable. Try again in a few seconds.")
+	}
+	return err
 }
 
 type errorPage struct {
@@ -36,6 +49,10 @@ type errorPage struct {
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
+	}
+	err = asUnavailable(c, err)
+	if passport.ErrorCode(err) == passport.EUNAVAILABLE {
+		c.Response().Header().Set("Retry-After", retryAfter)
 	}
 	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
 		s.apiErrorResponse(c, err)
@@ -71,7 +88,16 @@ func (s *Server) renderError(c echo.Context, status int, heading, message string
 	if c.Request().Method == http.MethodHead {
 		return c.NoContent(status)
 	}
+	c.Response().Header().Set("Content-Security-Policy", cspPage)
+	c.Response().Header().Set("Cache-Control", "no-store")
 	return s.page(c, status, "error", errorPage{Base: s.base(c, heading), Heading: heading, Message: message})
+}
+
+// unavailablePage is the 503 page for a request the database's absence broke.
+func (s *Server) unavailablePage(c echo.Context) error {
+	c.Response().Header().Set("Retry-After", retryAfter)
+	return s.renderError(c, http.StatusServiceUnavailable, "Temporarily unavailable",
+		"Passport cannot answer right now. Wait a few seconds and try again.")
 }
 
 func (s *Server) logInternal(c echo.Context, err error) {

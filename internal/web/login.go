@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -112,47 +113,75 @@ func (s *Server) handleSigninSubmit(c echo.Context) error {
 		return fail(http.StatusBadRequest, msgWrongCredentials)
 	}
 
-	// Both counters move before the password is checked, in one statement each, so parallel
-	// guesses cannot slip past the limit; a blocked attempt costs no argon2 work.
-	loginKey := "signin:login:" + passport.FoldLogin(login)
-	ipHits, ipReset, err := s.db.Hit(ctx, "signin:ip:"+c.RealIP(), s.cfg.RateWindow)
+	// Every counter moves before the password is checked, in one statement, so parallel
+	// guesses cannot slip past a limit, and a refused attempt costs no argon2 work.
+	//   - Per login, with OWASP's device cookies: failures from browsers that never signed in
+	//     to this account are limited per login; a browser holding the account's device
+	//     cookie has a budget of its own, so guessing from elsewhere cannot lock the owner
+	//     out, and guessing from that browser locks only that browser.
+	//   - Per client address: failures (a success hands its attempt back, so an office
+	//     behind one address is not locked out by its own sign-ins), and every attempt under
+	//     a much higher ceiling.
+	folded := passport.FoldLogin(login)
+	lockKey := "signin:login:" + folded
+	if nonce := s.knownDevice(c, folded); nonce != "" {
+		lockKey = "signin:device:" + nonce
+	}
+	ip := c.RealIP()
+	failKey := "signin:ip:" + ip
+	counts, err := s.db.HitAll(ctx, s.cfg.RateWindow, lockKey, failKey, "signin:ip-all:"+ip)
 	if err != nil {
 		return err
 	}
-	loginHits, loginReset, err := s.db.Hit(ctx, loginKey, s.cfg.RateWindow)
-	if err != nil {
-		return err
-	}
-	if ipHits > s.cfg.RatePerIP || loginHits > s.cfg.RatePerAccount {
-		retry := loginReset
-		if ipHits > s.cfg.RatePerIP && ipReset.After(retry) {
-			retry = ipReset
+	var retry time.Time
+	for i, limit := range []int{s.cfg.RatePerAccount, s.cfg.RatePerIP, s.cfg.RateIPAttempts} {
+		if counts[i].Hits > limit && counts[i].ResetAt.After(retry) {
+			retry = counts[i].ResetAt
 		}
+	}
+	if !retry.IsZero() {
 		wait := retry.Sub(s.db.Now())
 		c.Response().Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
 		return fail(http.StatusTooManyRequests, fmt.Sprintf("Too many sign-in attempts. Try again in %s.", humanDuration(wait)))
 	}
+	// notChecked hands the attempt back when the password could not be checked at all (the
+	// server too busy): no guess was made.
+	notChecked := func(err error) error {
+		if passport.ErrorCode(err) == passport.EUNAVAILABLE {
+			_ = s.db.Unhit(ctx, lockKey)
+			_ = s.db.Unhit(ctx, failKey)
+		}
+		return err
+	}
 
 	account, err := s.db.AccountByLogin(ctx, login)
 	if passport.ErrorCode(err) == passport.ENOTFOUND {
-		passport.CheckPassword(s.dummyHash, password, s.cfg.Argon2)
+		if _, _, err := passport.CheckPassword(ctx, s.dummyHash, password, s.cfg.Argon2); err != nil {
+			return notChecked(err)
+		}
 		return fail(http.StatusUnauthorized, msgWrongCredentials)
 	}
 	if err != nil {
 		return err
 	}
-	ok, stale := passport.CheckPassword(account.PasswordHash, password, s.cfg.Argon2)
+	ok, stale, err := passport.CheckPassword(ctx, account.PasswordHash, password, s.cfg.Argon2)
+	if err != nil {
+		return notChecked(err)
+	}
 	if !ok {
 		return fail(http.StatusUnauthorized, msgWrongCredentials)
 	}
-	if err := s.db.ResetLimit(ctx, loginKey); err != nil {
+	if err := s.db.ResetLimit(ctx, lockKey); err != nil {
+		return err
+	}
+	if err := s.db.Unhit(ctx, failKey); err != nil {
 		return err
 	}
 	if stale {
 		// The argon2id settings changed since this hash was made: upgrade it now that we
-		// know the password.
-		if h, err := passport.HashPassword(password, s.cfg.Argon2); err == nil {
-			if err := s.db.SetPasswordHash(ctx, account.ID, h); err != nil {
+		// know the password, unless a password change got there first.
+		if h, err := passport.HashPassword(ctx, password, s.cfg.Argon2); err == nil {
+			if err := s.db.UpgradePasswordHash(ctx, account.ID, account.PasswordHash, h); err != nil {
 				s.log.WarnContext(ctx, "rehashing a password", slog.String("error", err.Error()))
 			}
 		}
@@ -173,7 +202,7 @@ func (s *Server) handleSigninSubmit(c echo.Context) error {
 		return err
 	}
 	if secret != "" {
-		return s.askSecondFactor(c, http.StatusOK, account, req, client, "")
+		return s.askSecondFactor(c, http.StatusOK, account, req, client, "", "")
 	}
 	return s.authenticated(c, req, client, account, []string{passport.AMRPassword})
 }
@@ -183,13 +212,15 @@ func (s *Server) handleSigninSubmit(c echo.Context) error {
 // deletion gets no session: through an application the sign-in is refused with a page that
 // says how to restore it; in the cabinet the person is offered to restore it.
 func (s *Server) authenticated(c echo.Context, req *passport.AuthRequest, client *passport.Client, a *passport.Account, amr []string) error {
+	s.rememberDevice(c, a)
 	if a.Status == passport.StatusPendingDeletion {
 		if req != nil {
 			return s.page(c, http.StatusForbidden, "deletion_pending", deletionPendingPage{Base: s.base(c, "Account scheduled for deletion"),
 				PurgeAt: *a.PurgeAt, AuthRequestID: req.ID, ClientName: client.DisplayName()})
 		}
+		// The restore token carries the auth epoch, which restoring moves: it works once.
 		return s.page(c, http.StatusOK, "restore", restorePage{Base: s.base(c, "Restore your account"), PurgeAt: *a.PurgeAt,
-			Token: s.signedToken(c, "restore", 15*time.Minute, a.ID, strings.Join(amr, " "))})
+			Token: s.signedToken(c, "restore", 15*time.Minute, a.ID, strings.Join(amr, " "), strconv.Itoa(a.AuthEpoch))})
 	}
 	if a.Status != passport.StatusActive {
 		return passport.Errorf(passport.EFORBIDDEN, "This account cannot sign in.")
@@ -261,7 +292,7 @@ func (s *Server) continueFlow(c echo.Context, req *passport.AuthRequest, client 
 		}
 		return c.Redirect(http.StatusSeeOther, "/consent?authRequestID="+req.ID)
 	}
-	return s.complete(c, req, client, sess)
+	return s.complete(c, req, client, sess, a)
 }
 
 // secondFactorStep applies the application's access policy when it requires two factors
@@ -288,11 +319,15 @@ func (s *Server) secondFactorStep(c echo.Context, req *passport.AuthRequest, cli
 }
 
 // complete marks the request done for this session and hands it to the callback. It checks
-// again that the session answers the request and meets the application's policy, since the
-// consent and profile pages can be posted directly.
-func (s *Server) complete(c echo.Context, req *passport.AuthRequest, client *passport.Client, sess *passport.Session) error {
+// again every step before it — the session answers the request, the required fields are
+// filled, the application's policy is met — since any page of the flow (consent above all)
+// can be posted directly.
+func (s *Server) complete(c echo.Context, req *passport.AuthRequest, client *passport.Client, sess *passport.Session, a *passport.Account) error {
 	if !req.SatisfiedBy(sess, s.db.Now()) {
 		return c.Redirect(http.StatusSeeOther, "/signin?authRequestID="+req.ID)
+	}
+	if len(s.missingEditable(a)) > 0 && !req.HasPrompt("none") {
+		return c.Redirect(http.StatusSeeOther, "/signin/complete?authRequestID="+req.ID)
 	}
 	next, err := s.secondFactorStep(c, req, client, sess)
 	if err != nil || c.Response().Committed {

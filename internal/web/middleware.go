@@ -5,10 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -36,7 +39,8 @@ func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 			id = newRequestID()
 		}
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
-		c.SetRequest(c.Request().WithContext(passport.WithRequestID(c.Request().Context(), id)))
+		ctx := passport.WithFaults(passport.WithRequestID(c.Request().Context(), id), new(passport.Faults))
+		c.SetRequest(c.Request().WithContext(ctx))
 		return next(c)
 	}
 }
@@ -79,35 +83,48 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// pageHeaders sets the security headers of Passport's own pages.
+// Content security policies. A page may load Passport's own styles, scripts and images; no
+// form-action, because a sign-in form's redirect chain ends at the application and browsers
+// apply form-action to every hop. Anything else (JSON, vCards, files) may load nothing.
+const (
+	cspPage = "default-src 'none'; style-src 'self'; img-src 'self' data:; " +
+		"script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+	cspNone = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+	// The library's form_post page needs its inline script: frame-ancestors only.
+	cspProtocol = "frame-ancestors 'none'"
+)
+
+// securityHeaders puts the security headers on every response, whatever answers it (a
+// page, the API, a 404 or 405 from the router, a file): later middleware may only narrow or
+// adapt the CSP.
+func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", cspNone)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		if s.cfg.Secure {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		return next(c)
+	}
+}
+
+// pageHeaders sets the headers of Passport's own pages.
 func (s *Server) pageHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		// No form-action: a sign-in form's redirect chain ends at the application, and
-		// browsers apply form-action to every hop.
-		s.securityHeaders(c, "default-src 'none'; style-src 'self'; img-src 'self' data:; "+
-			"script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+		c.Response().Header().Set("Content-Security-Policy", cspPage)
 		c.Response().Header().Set("Cache-Control", "no-store")
 		return next(c)
 	}
 }
 
-// protocolHeaders sets the headers of the protocol endpoints. The CSP carries only
-// frame-ancestors: the library's form_post page needs its inline script.
+// protocolHeaders sets the headers of the protocol endpoints.
 func (s *Server) protocolHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		s.securityHeaders(c, "frame-ancestors 'none'")
+		c.Response().Header().Set("Content-Security-Policy", cspProtocol)
 		return next(c)
-	}
-}
-
-func (s *Server) securityHeaders(c echo.Context, csp string) {
-	h := c.Response().Header()
-	h.Set("Content-Security-Policy", csp)
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	if s.cfg.Secure {
-		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
 }
 
@@ -164,63 +181,207 @@ func (r *recorder) flush(c echo.Context) error {
 	return err
 }
 
-// htmlErrors turns the library's plain-text 400 answers (unknown client, unregistered
-// redirect_uri, expired request) into a page. Those errors are never redirected to the
-// application, because its redirect URI cannot be trusted.
-func (s *Server) htmlErrors(next echo.HandlerFunc) echo.HandlerFunc {
+// retryAfter is how many seconds a client is asked to wait when the database is down.
+const retryAfter = "5"
+
+// unavailable reports whether the request met an unreachable database (the store notes it
+// in the request context, wherever it happened).
+func unavailable(c echo.Context) bool { return passport.Unavailable(c.Request().Context()) }
+
+// protocolError is the JSON body of every protocol error (RFC 6749 §5.2, RFC 6750 §3,
+// RFC 7662 §2.3, RFC 7009 §2.2.1).
+type protocolError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+// writeProtocolError replaces whatever the library had put in the header for its own error.
+func writeProtocolError(c echo.Context, status int, e protocolError) error {
+	h := c.Response().Header()
+	h.Del("Content-Type")
+	h.Del("Content-Length")
+	if status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", retryAfter)
+	}
+	return c.JSON(status, e)
+}
+
+// errUnavailableJSON is the answer to any protocol call that the database's absence broke:
+// never a credential error, which a client would take for a revoked secret.
+var errUnavailableJSON = protocolError{Error: "temporarily_unavailable",
+	Description: "Passport is temporarily unavailable. Try again in a few seconds."}
+
+const serverErrorText = "Something went wrong on our side. Try again later."
+
+// protocolErrors makes every error of the token, introspection and revocation endpoints a
+// JSON error without internal text: the library answers some of them in plain text with its
+// error chain inside (introspection's failed client authentication, which carried database
+// details during an outage), and copies a Go error's text into server_error descriptions. A
+// 401 to a client that authenticated with HTTP Basic carries WWW-Authenticate (RFC 6749
+// §5.2). When the database was unreachable the answer is 503 temporarily_unavailable.
+func (s *Server) protocolErrors(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		rec, err := record(c, next)
 		if err != nil {
 			return err
 		}
-		if rec.status == http.StatusBadRequest && strings.HasPrefix(rec.header.Get("Content-Type"), "text/plain") {
-			rec.header.Del("Content-Type")
-			rec.header.Del("X-Content-Type-Options")
-			detail := strings.TrimSpace(rec.body.String())
-			if strings.Contains(detail, "retrieve client") {
-				detail = "The application (client_id) is not registered with Passport."
-			}
-			return s.page(c, http.StatusBadRequest, "error", errorPage{Base: s.base(c, "Sign-in request refused"),
-				Heading: "This sign-in request cannot be processed",
-				Message: "The application sent a request that Passport cannot accept. Return to the application and try again, or tell its administrator.",
-				Detail:  detail})
+		if rec.status < http.StatusBadRequest {
+			return rec.flush(c)
 		}
-		return rec.flush(c)
+		if unavailable(c) {
+			return writeProtocolError(c, http.StatusServiceUnavailable, errUnavailableJSON)
+		}
+		var e protocolError
+		status := rec.status
+		if json.Unmarshal(rec.body.Bytes(), &e) != nil || e.Error == "" {
+			e = protocolError{Error: "invalid_request", Description: "The request is not valid."}
+			if status == http.StatusUnauthorized {
+				e = protocolError{Error: "invalid_client", Description: "Client authentication failed."}
+			}
+		}
+		if e.Error == "server_error" || status >= http.StatusInternalServerError {
+			e, status = protocolError{Error: "server_error", Description: serverErrorText}, http.StatusInternalServerError
+		}
+		if _, _, basic := c.Request().BasicAuth(); basic && status == http.StatusUnauthorized {
+			c.Response().Header().Set("WWW-Authenticate", `Basic realm="passport", charset="UTF-8"`)
+		}
+		return writeProtocolError(c, status, e)
 	}
 }
 
 // bearerErrors makes userinfo answer like an RFC 6750 resource server: 401 with
-// WWW-Authenticate for a missing or invalid token, 403 for insufficient scope. The library
-// answers plain-text 401 or 403 for both.
+// WWW-Authenticate for a missing or invalid token, 403 for insufficient scope, 503 when the
+// database was unreachable. The library answers plain-text 401 or 403 for all of them.
 func (s *Server) bearerErrors(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		rec, err := record(c, next)
 		if err != nil {
 			return err
 		}
-		if rec.status != http.StatusUnauthorized && rec.status != http.StatusForbidden {
+		if rec.status < http.StatusBadRequest {
 			return rec.flush(c)
 		}
-		var body struct {
-			Error       string `json:"error"`
-			Description string `json:"error_description"`
+		if unavailable(c) {
+			return writeProtocolError(c, http.StatusServiceUnavailable, errUnavailableJSON)
 		}
+		var body protocolError
 		_ = json.Unmarshal(rec.body.Bytes(), &body)
 		h := c.Response().Header()
 		switch {
 		case rec.status == http.StatusUnauthorized && strings.Contains(rec.body.String(), "missing"):
 			h.Set("WWW-Authenticate", `Bearer realm="passport"`)
-			return c.JSON(http.StatusUnauthorized, map[string]string{"error": "invalid_request", "error_description": "The access token is missing."})
+			return writeProtocolError(c, http.StatusUnauthorized, protocolError{Error: "invalid_request", Description: "The access token is missing."})
 		case body.Error == "insufficient_scope":
 			h.Set("WWW-Authenticate", `Bearer realm="passport", error="insufficient_scope"`)
-			return c.JSON(http.StatusForbidden, body)
-		case body.Error == "server_error":
-			return c.JSON(http.StatusInternalServerError, map[string]string{"error": "server_error"})
+			return writeProtocolError(c, http.StatusForbidden, body)
+		case body.Error == "server_error" || rec.status >= http.StatusInternalServerError:
+			return writeProtocolError(c, http.StatusInternalServerError, protocolError{Error: "server_error", Description: serverErrorText})
 		default:
 			h.Set("WWW-Authenticate", `Bearer realm="passport", error="invalid_token"`)
-			return c.JSON(http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "The access token is invalid, expired or revoked."})
+			return writeProtocolError(c, http.StatusUnauthorized, protocolError{Error: "invalid_token", Description: "The access token is invalid, expired or revoked."})
 		}
 	}
+}
+
+// authorizeErrors turns the library's plain-text 400 answers at /authorize and its
+// callback (unknown client, unregistered redirect_uri, unreadable parameters, expired
+// request) into a page that explains in words; such errors are never redirected to the
+// application, because its redirect URI cannot be trusted. When the database was
+// unreachable, the person gets a "try again" page instead of a wrong explanation, or the
+// application gets temporarily_unavailable instead of server_error.
+func (s *Server) authorizeErrors(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		rec, err := record(c, next)
+		if err != nil {
+			return err
+		}
+		if unavailable(c) {
+			// A validated redirect gets RFC 6749's own code for this; otherwise a page.
+			if loc := rec.header.Get("Location"); strings.Contains(loc, "error=server_error") {
+				rec.header.Set("Location", strings.Replace(loc, "error=server_error", "error=temporarily_unavailable", 1))
+				return rec.flush(c)
+			}
+			if rec.status >= http.StatusBadRequest {
+				return s.unavailablePage(c)
+			}
+		}
+		if rec.status >= http.StatusBadRequest && !strings.HasPrefix(rec.header.Get("Content-Type"), "application/json") {
+			rec.header.Del("Content-Type")
+			return s.requestRefusedPage(c, "Sign-in request refused", "This sign-in request cannot be processed",
+				"The application sent a request that Passport cannot accept. Return to the application and try again, or tell its administrator.",
+				explainAuthorizeError(rec.body.String()))
+		}
+		return rec.flush(c)
+	}
+}
+
+// endSessionErrors shows the logout endpoint's errors as a page: a browser arrives there,
+// and the library answers in JSON (or, for a request it cannot parse, a plain-text 500).
+func (s *Server) endSessionErrors(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		rec, err := record(c, next)
+		if err != nil {
+			return err
+		}
+		if rec.status < http.StatusBadRequest {
+			return rec.flush(c)
+		}
+		rec.header.Del("Content-Type")
+		if unavailable(c) {
+			return s.unavailablePage(c)
+		}
+		var e protocolError
+		_ = json.Unmarshal(rec.body.Bytes(), &e)
+		detail := map[string]string{
+			"id_token_hint invalid":                         "The id_token_hint is not an ID token issued by Passport.",
+			"client_id does not match azp of id_token_hint": "The client_id does not match the application of the id_token_hint.",
+		}[e.Description]
+		switch {
+		case detail != "":
+		case e.Error == "invalid_client":
+			detail = "The application (client_id) is not registered with Passport."
+		case strings.Contains(e.Description, "post_logout_redirect_uri"):
+			detail = "The address to return to (post_logout_redirect_uri) is not registered for this application."
+		default:
+			detail = "The request's parameters could not be read."
+		}
+		return s.requestRefusedPage(c, "Sign-out request refused", "This sign-out request cannot be processed",
+			"The application sent a sign-out request that Passport cannot accept. You are still signed in to Passport; "+
+				"you can sign out from your profile page.", detail)
+	}
+}
+
+// requestRefusedPage is the 400 page of a protocol request a browser brought: a sentence
+// for the person and one for the application's developer.
+func (s *Server) requestRefusedPage(c echo.Context, title, heading, message, detail string) error {
+	c.Response().Header().Set("Content-Security-Policy", cspPage)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return s.page(c, http.StatusBadRequest, "error", errorPage{Base: s.base(c, title), Heading: heading,
+		Message: message, Detail: detail})
+}
+
+var paramName = regexp.MustCompile(`for "([a-z_]{1,40})"`)
+
+// explainAuthorizeError says in words what was wrong with a request the library refused,
+// without repeating its text (which names Go packages and internal errors).
+func explainAuthorizeError(text string) string {
+	switch t := strings.ToLower(text); {
+	case strings.Contains(t, "retrieve client"):
+		return "The application (client_id) is not registered with Passport."
+	case strings.Contains(t, "missing client_id"):
+		return "The request does not name the application: client_id is missing."
+	case strings.Contains(t, "missing redirect_uri"), strings.Contains(t, "redirect_uri is missing in the request"):
+		return "The request does not say where to return: redirect_uri is missing."
+	case strings.Contains(t, "redirect_uri is missing in the client configuration"):
+		return "The address to return to (redirect_uri) is not registered for this application."
+	case strings.Contains(t, "redirect_uri is http"), strings.Contains(t, "custom schema"):
+		return "The address to return to (redirect_uri) is not allowed for this application."
+	case strings.Contains(t, "not found or expired"):
+		return "This sign-in request has expired or was started in another browser."
+	case paramName.MatchString(text):
+		return "The parameter " + paramName.FindStringSubmatch(text)[1] + " has a value Passport cannot read."
+	}
+	return "The request's parameters could not be read."
 }
 
 // noQuery refuses credentials in the URL of the token, introspection and revocation
@@ -255,8 +416,20 @@ func (s *Server) validText(next echo.HandlerFunc) echo.HandlerFunc {
 				check(v)
 			}
 		}
+		p := r.URL.Path
+		protocol := strings.HasPrefix(p, "/oauth/") || p == "/revoke" || p == "/userinfo"
 		if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
-			if err := r.ParseForm(); err == nil {
+			err := r.ParseForm()
+			if tooLarge(err) {
+				// A body cut at its limit (chunked, so no Content-Length said so before):
+				// 413, not the CSRF refusal that reading the cut form would give.
+				if protocol {
+					return writeProtocolError(c, http.StatusRequestEntityTooLarge, protocolError{Error: "invalid_request",
+						Description: "The request body is too large."})
+				}
+				return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+			}
+			if err == nil {
 				for k, vs := range r.PostForm {
 					check(k)
 					for _, v := range vs {
@@ -268,15 +441,18 @@ func (s *Server) validText(next echo.HandlerFunc) echo.HandlerFunc {
 		if !bad {
 			return next(c)
 		}
-		p := r.URL.Path
-		switch {
-		case strings.HasPrefix(p, "/oauth/") || p == "/revoke" || p == "/userinfo":
-			return c.JSON(http.StatusBadRequest, map[string]string{"error": "invalid_request",
-				"error_description": "The request contains bytes that are not valid UTF-8 text."})
-		default:
-			return passport.Errorf(passport.EINVALID, "The request contains characters that are not valid text.")
+		if protocol {
+			return writeProtocolError(c, http.StatusBadRequest, protocolError{Error: "invalid_request",
+				Description: "The request contains bytes that are not valid UTF-8 text."})
 		}
+		return passport.Errorf(passport.EINVALID, "The request contains characters that are not valid text.")
 	}
+}
+
+// tooLarge reports whether err comes from reading past a body's limit (limitBody).
+func tooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
 }
 
 // handleAuthorizePost turns a form-posted authorization request into a GET. A cross-site
@@ -290,6 +466,40 @@ func (s *Server) handleAuthorizePost(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/authorize?"+form.Encode())
 }
 
+// onlyCodeFlow answers an authorization request for any response type other than code
+// (Passport offers the authorization code flow only) with unsupported_response_type at the
+// application's redirect URI (RFC 6749 §4.1.2.1) — once the client is known and the
+// redirect URI is one of its registered ones; anything else goes on to the library, which
+// refuses it with a page.
+func (s *Server) onlyCodeFlow(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		q := c.Request().URL.Query()
+		if rt := q.Get("response_type"); rt == "" || rt == "code" {
+			return next(c)
+		}
+		client, err := s.db.Client(c.Request().Context(), q.Get("client_id"))
+		if passport.ErrorCode(err) == passport.ENOTFOUND {
+			return next(c)
+		}
+		if err != nil {
+			return err
+		}
+		redirect := q.Get("redirect_uri")
+		u, perr := url.Parse(redirect)
+		if client.Disabled || !slices.Contains(client.RedirectURIs, redirect) || perr != nil {
+			return next(c)
+		}
+		v := u.Query()
+		v.Set("error", "unsupported_response_type")
+		v.Set("error_description", "Passport supports response_type=code only.")
+		if state := q.Get("state"); state != "" {
+			v.Set("state", state)
+		}
+		u.RawQuery, u.Fragment = v.Encode(), ""
+		return c.Redirect(http.StatusFound, u.String())
+	}
+}
+
 // onlyContact admits the :kind routes for email and phone only.
 func onlyContact(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -298,6 +508,19 @@ func onlyContact(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// multipartMemory is how much of a multipart form is kept in memory; the body limit is
+// lower, so nothing is spooled to disk.
+const multipartMemory = 32 << 20
+
+func isPhotoUpload(r *http.Request) bool {
+	return r.URL.Path == "/profile/photo" || r.URL.Path == "/api/v1/me/photo"
+}
+
+func (s *Server) photoTooLarge() error {
+	return &passport.Error{Code: passport.ETOOLARGE, Field: "photo",
+		Message: "The photo is too large: the limit is " + passport.HumanBytes(s.cfg.Photo.MaxBytes) + "."}
 }
 
 // formLimit bounds every request body except photo uploads: forms, JSON and protocol
@@ -311,14 +534,13 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		limit := int64(formLimit)
-		photo := r.URL.Path == "/profile/photo" || r.URL.Path == "/api/v1/me/photo"
+		photo := isPhotoUpload(r)
 		if photo {
 			limit = int64(s.cfg.Photo.MaxBytes) + formLimit
 		}
 		if r.ContentLength > limit {
 			if photo {
-				return &passport.Error{Code: passport.ETOOLARGE, Field: "photo",
-					Message: "The photo is too large: the limit is " + passport.HumanBytes(s.cfg.Photo.MaxBytes) + "."}
+				return s.photoTooLarge()
 			}
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 		}

@@ -10,7 +10,7 @@ import (
 // OpenID Provider gets explicit paths and methods, so Echo answers 404 and 405 itself.
 func (s *Server) routes() {
 	e := s.echo
-	e.Use(s.requestID, s.logRequests, s.recoverPanics, s.limitBody, s.validText)
+	e.Use(s.requestID, s.logRequests, s.recoverPanics, s.securityHeaders, s.limitBody, s.validText)
 
 	// Probes.
 	e.GET("/healthz", s.handleHealthz)
@@ -59,7 +59,6 @@ func (s *Server) routes() {
 	e.GET("/profile/sessions", s.cabinet(s.handleSessions), page...)
 	e.POST("/profile/sessions/end", s.cabinet(s.handleSessionEnd), page...)
 	e.POST("/profile/sessions/end-all", s.cabinet(s.handleSessionsEndAll), page...)
-	e.GET("/dev/messages", s.handleDevMessages, page...)
 	e.GET("/profile/2fa", s.cabinet(s.handleTwoFactorPage), page...)
 	e.POST("/profile/2fa", s.cabinet(s.handleTwoFactorEnable), page...)
 	e.POST("/profile/2fa/disable", s.cabinet(s.handleTwoFactorDisable), page...)
@@ -71,6 +70,9 @@ func (s *Server) routes() {
 	e.GET("/signin/2fa-setup", s.inFlow(s.handleTwoFactorSetupForm), page...)
 	e.POST("/signin/2fa-setup", s.inFlow(s.handleTwoFactorSetupSubmit), page...)
 	e.GET("/policy", s.handlePolicy, page...)
+	if s.cfg.DevMessagesPage {
+		e.GET("/dev/messages", s.handleDevMessages, page...) // development only: codes readable by anyone
+	}
 
 	// Public profiles and photos: anyone may read them; they hold public fields only.
 	e.GET("/people/:id", s.handlePerson, page...)
@@ -102,20 +104,21 @@ func (s *Server) routes() {
 	api.DELETE("/me/sessions", s.apiEndAllSessions)
 	api.DELETE("/me/sessions/:id", s.apiEndSession)
 
-	// OpenID Provider. Routes a browser visits get the browser in their context; /authorize
-	// errors that the library prints as plain text become an HTML page.
+	// OpenID Provider. Routes a browser visits get the browser in their context and show
+	// errors as pages; the others answer JSON errors without internal text. Every one of them
+	// answers 503 temporarily_unavailable when the database is down.
 	h := echo.WrapHandler(s.oidc)
 	get := []string{http.MethodGet, http.MethodOptions}
 	post := []string{http.MethodPost, http.MethodOptions}
 	getPost := []string{http.MethodGet, http.MethodPost, http.MethodOptions}
 	e.Match(get, "/.well-known/openid-configuration", h, s.protocolHeaders)
 	e.Match(get, "/keys", h, s.protocolHeaders)
-	e.Match(get, "/authorize", h, s.protocolHeaders, s.browser, s.htmlErrors)
+	e.Match(get, "/authorize", s.onlyCodeFlow(h), s.protocolHeaders, s.browser, s.authorizeErrors)
 	e.POST("/authorize", s.handleAuthorizePost, s.protocolHeaders)
-	e.GET("/authorize/callback", h, s.protocolHeaders, s.browser, s.htmlErrors)
-	e.Match(getPost, "/end_session", h, s.protocolHeaders, s.browser)
-	e.Match(post, "/oauth/token", h, s.protocolHeaders, noStore, noQuery)
-	e.Match(post, "/oauth/introspect", h, s.protocolHeaders, noStore, noQuery)
-	e.Match(post, "/revoke", h, s.protocolHeaders, noStore, noQuery)
+	e.GET("/authorize/callback", h, s.protocolHeaders, s.browser, s.authorizeErrors)
+	e.Match(getPost, "/end_session", h, s.protocolHeaders, s.browser, s.endSessionErrors)
+	e.Match(post, "/oauth/token", h, s.protocolHeaders, noStore, noQuery, s.protocolErrors)
+	e.Match(post, "/oauth/introspect", h, s.protocolHeaders, noStore, noQuery, s.protocolErrors)
+	e.Match(post, "/revoke", h, s.protocolHeaders, noStore, noQuery, s.protocolErrors)
 	e.Match(getPost, "/userinfo", h, s.protocolHeaders, noStore, s.bearerErrors)
 }

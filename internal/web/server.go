@@ -43,20 +43,24 @@ type Config struct {
 	SessionLifetime time.Duration
 	Argon2          passport.Argon2Params
 	RateWindow      time.Duration
-	RatePerAccount  int
-	RatePerIP       int
-	TrustedProxies  []string
-	AssetsDir       string // development: read templates and static files from here
-	Rules           passport.Rules
-	Photo           passport.PhotoLimits
-	Policy          []byte          // the personal-data processing policy document (Markdown)
-	Sealer          passport.Sealer // message content at rest
-	TOTPSealer      passport.Sealer // TOTP secrets at rest
-	DeletionGrace   time.Duration
-	MessagesDir     string // overrides for message templates
-	DefaultLocale   string
-	Codes           CodeSettings
-	DevSink         bool // messages go to the development sink: /dev/messages lists them
+	RatePerAccount  int // failed sign-ins per login from unknown browsers, and per known browser
+	RatePerIP       int // failed sign-ins per client address
+	RateIPAttempts  int // every sign-in attempt per client address: a much higher ceiling
+	// TrustedProxies are the only peers whose X-Forwarded-For is believed.
+	TrustedProxies []string
+	AssetsDir      string // development: read templates and static files from here
+	Rules          passport.Rules
+	Photo          passport.PhotoLimits
+	Policy         []byte          // the personal-data processing policy document (Markdown)
+	Sealer         passport.Sealer // message content at rest
+	TOTPSealer     passport.Sealer // TOTP secrets at rest
+	DeletionGrace  time.Duration
+	MessagesDir    string // overrides for message templates
+	DefaultLocale  string
+	Codes          CodeSettings
+	// DevMessagesPage serves /dev/messages, where the development sink's messages (codes
+	// included) can be read by anyone who can reach the server: development only.
+	DevMessagesPage bool
 }
 
 // CodeSettings bound one-time confirmation codes.
@@ -90,7 +94,7 @@ func New(cfg Config, db *postgres.DB, provider OIDC, log *slog.Logger) (*Server,
 	if err != nil {
 		return nil, err
 	}
-	dummy, err := passport.HashPassword(passport.NewToken(), cfg.Argon2)
+	dummy, err := passport.HashPassword(context.Background(), passport.NewToken(), cfg.Argon2)
 	if err != nil {
 		return nil, err
 	}
@@ -108,11 +112,15 @@ func New(cfg Config, db *postgres.DB, provider OIDC, log *slog.Logger) (*Server,
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
+// ipExtractor believes X-Forwarded-For only from the configured proxies. Echo's extractor
+// also trusts every loopback, link-local and private address by default, which would let
+// anyone on the same host or network name any address (and dodge the per-address limits):
+// those defaults are switched off.
 func ipExtractor(trusted []string) echo.IPExtractor {
 	if len(trusted) == 0 {
 		return echo.ExtractIPDirect()
 	}
-	var opts []echo.TrustOption
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
 	for _, cidr := range trusted {
 		if _, n, err := net.ParseCIDR(cidr); err == nil {
 			opts = append(opts, echo.TrustIPRange(n))

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -85,14 +86,22 @@ type secondFactorPage struct {
 	Error         string
 }
 
-// askSecondFactor shows the code step after a right password (or for step-up).
-func (s *Server) askSecondFactor(c echo.Context, status int, a *passport.Account, req *passport.AuthRequest, client *passport.Client, msg string) error {
+// secondFactorTime is how long the code step may take after the password was right.
+const secondFactorTime = 10 * time.Minute
+
+// askSecondFactor shows the code step after a right password (or for step-up). token is the
+// step's signed token when the page is shown again after a wrong code: it keeps its first
+// expiry, so wrong codes cannot stretch the step. A new token carries the account's auth
+// epoch: a password change or "log out of all devices" voids it.
+func (s *Server) askSecondFactor(c echo.Context, status int, a *passport.Account, req *passport.AuthRequest, client *passport.Client, token, msg string) error {
 	reqID := ""
 	if req != nil {
 		reqID = req.ID
 	}
-	p := secondFactorPage{Base: s.base(c, "Two-factor authentication"), AuthRequestID: reqID, Error: msg,
-		Token: s.signedToken(c, "second-factor", 10*time.Minute, a.ID, reqID)}
+	if token == "" {
+		token = s.signedToken(c, "second-factor", secondFactorTime, a.ID, reqID, strconv.Itoa(a.AuthEpoch))
+	}
+	p := secondFactorPage{Base: s.base(c, "Two-factor authentication"), AuthRequestID: reqID, Error: msg, Token: token}
 	if client != nil {
 		p.ClientName = client.DisplayName()
 	}
@@ -102,15 +111,17 @@ func (s *Server) askSecondFactor(c echo.Context, status int, a *passport.Account
 // handleSecondFactorForm serves step-up: a signed-in person whose session has one factor
 // signs in to an application that requires two.
 func (s *Server) handleSecondFactorForm(c echo.Context, req *passport.AuthRequest, client *passport.Client, _ *passport.Session, a *passport.Account) error {
-	return s.askSecondFactor(c, http.StatusOK, a, req, client, "")
+	return s.askSecondFactor(c, http.StatusOK, a, req, client, "", "")
 }
 
 // handleSecondFactorSubmit checks the code and finishes the sign-in with two factors.
 func (s *Server) handleSecondFactorSubmit(c echo.Context) error {
 	ctx := c.Request().Context()
-	parts, ok := s.openToken(c, "second-factor", c.FormValue("token"))
-	if !ok || len(parts) != 2 {
-		return passport.Errorf(passport.EFORBIDDEN, "This sign-in took too long. Start again.")
+	token := c.FormValue("token")
+	expired := passport.Errorf(passport.EFORBIDDEN, "This sign-in took too long or is no longer valid. Start again.")
+	parts, ok := s.openToken(c, "second-factor", token)
+	if !ok || len(parts) != 3 {
+		return expired
 	}
 	var req *passport.AuthRequest
 	var client *passport.Client
@@ -123,6 +134,9 @@ func (s *Server) handleSecondFactorSubmit(c echo.Context) error {
 	a, err := s.db.Account(ctx, parts[0])
 	if err != nil {
 		return err
+	}
+	if strconv.Itoa(a.AuthEpoch) != parts[2] {
+		return expired
 	}
 	secret, err := s.totpSecret(ctx, a.ID)
 	if err != nil {
@@ -138,7 +152,7 @@ func (s *Server) handleSecondFactorSubmit(c echo.Context) error {
 			if pe.Code == passport.ELIMITED {
 				status = http.StatusTooManyRequests
 			}
-			return s.askSecondFactor(c, status, a, req, client, pe.Message)
+			return s.askSecondFactor(c, status, a, req, client, token, pe.Message)
 		}
 		return err
 	}
@@ -153,6 +167,7 @@ type enrolPage struct {
 	URI           string
 	Error         string
 	AuthRequestID string
+	NeedPassword  bool // within a sign-in whose password was not typed for this very request
 	Enabled       bool
 	CodesLeft     int
 	Recovery      []string
@@ -194,8 +209,16 @@ func (s *Server) enableTOTP(ctx context.Context, a *passport.Account, code, pass
 		}
 	}
 	t, err := s.db.TOTPOf(ctx, a.ID)
+	if passport.ErrorCode(err) == passport.EINTERNAL {
+		return nil, err
+	}
 	if err != nil || t.EnabledAt != nil {
 		return nil, passport.FieldError("code", "Start the set-up again.")
+	}
+	// A pending secret lives as long as a code: one shown on a page left open (or read by
+	// somebody else) cannot be completed days later.
+	if s.db.Now().Sub(t.CreatedAt) >= s.cfg.Codes.Lifetime {
+		return nil, passport.FieldError("code", "The set-up expired. Add the new key below to your app and enter its code.")
 	}
 	secret, err := s.cfg.TOTPSealer.OpenBytes(t.SecretEnc, totpPurpose)
 	if err != nil {
@@ -231,9 +254,10 @@ func (s *Server) enableTOTP(ctx context.Context, a *passport.Account, code, pass
 
 func (s *Server) now() string { return s.db.Now().UTC().Format("2 January 2006 15:04 MST") }
 
-func (s *Server) renderEnrol(c echo.Context, status int, a *passport.Account, reqID, msg string) error {
+func (s *Server) renderEnrol(c echo.Context, status int, a *passport.Account, reqID string, needPassword bool, msg string) error {
 	ctx := c.Request().Context()
-	p := enrolPage{Base: s.base(c, "Two-factor authentication"), AuthRequestID: reqID, Error: msg, Flash: flashes[c.QueryParam("saved")]}
+	p := enrolPage{Base: s.base(c, "Two-factor authentication"), AuthRequestID: reqID, NeedPassword: needPassword,
+		Error: msg, Flash: flashes[c.QueryParam("saved")]}
 	p.Account = a
 	secret, err := s.totpSecret(ctx, a.ID)
 	if err != nil {
@@ -256,14 +280,23 @@ func (s *Server) renderEnrol(c echo.Context, status int, a *passport.Account, re
 }
 
 func (s *Server) handleTwoFactorPage(c echo.Context, a *passport.Account) error {
-	return s.renderEnrol(c, http.StatusOK, a, "", "")
+	return s.renderEnrol(c, http.StatusOK, a, "", true, "")
+}
+
+// formStatus is the status of a form shown again with a message: 429 when the message is
+// a rate limit, else 400.
+func formStatus(err error) int {
+	if passport.ErrorCode(err) == passport.ELIMITED {
+		return http.StatusTooManyRequests
+	}
+	return http.StatusBadRequest
 }
 
 // handleTwoFactorEnable completes enrolment and shows the recovery codes once.
 func (s *Server) handleTwoFactorEnable(c echo.Context, a *passport.Account) error {
 	codes, err := s.enableTOTP(c.Request().Context(), a, c.FormValue("code"), c.FormValue("password"), true)
 	if passport.ErrorCode(err) == passport.EINVALID || passport.ErrorCode(err) == passport.ELIMITED {
-		return s.renderEnrol(c, http.StatusBadRequest, a, c.FormValue("authRequestID"), passport.ErrorMessage(err))
+		return s.renderEnrol(c, formStatus(err), a, "", true, passport.ErrorMessage(err))
 	}
 	if err != nil {
 		return err
@@ -277,7 +310,7 @@ func (s *Server) handleTwoFactorEnable(c echo.Context, a *passport.Account) erro
 func (s *Server) handleTwoFactorDisable(c echo.Context, a *passport.Account) error {
 	err := s.disableTOTP(c.Request().Context(), a, c.FormValue("password"), c.FormValue("code"))
 	if code := passport.ErrorCode(err); code == passport.EINVALID || code == passport.ELIMITED {
-		return s.renderEnrol(c, http.StatusBadRequest, a, "", passport.ErrorMessage(err))
+		return s.renderEnrol(c, formStatus(err), a, "", true, passport.ErrorMessage(err))
 	}
 	if err != nil {
 		return err
@@ -294,7 +327,9 @@ func (s *Server) verifyPasswordAndFactor(ctx context.Context, a *passport.Accoun
 	} else if n > s.cfg.RatePerAccount {
 		return false, &passport.Error{Code: passport.ELIMITED, Field: "password", Message: "Too many attempts. Try again later."}
 	}
-	if ok, _ := passport.CheckPassword(a.PasswordHash, password, s.cfg.Argon2); !ok {
+	if ok, _, err := passport.CheckPassword(ctx, a.PasswordHash, password, s.cfg.Argon2); err != nil {
+		return false, err
+	} else if !ok {
 		return false, passport.FieldError("password", "This is not your password.")
 	}
 	secret, err := s.totpSecret(ctx, a.ID)
@@ -328,18 +363,34 @@ func (s *Server) disableTOTP(ctx context.Context, a *passport.Account, password,
 	return s.db.DisableTOTP(ctx, a.ID, notice...)
 }
 
+// setupAllowed decides the enrolment step within a sign-in: only for an application that
+// requires two factors (otherwise whoever finds a signed-in browser could put their own
+// phone on the account through any sign-in link), and without asking for the password only
+// when it was typed for this very request.
+func setupAllowed(req *passport.AuthRequest, client *passport.Client, sess *passport.Session) (ok, needPassword bool) {
+	return client.RequireMFA && !passport.HasMFA(sess.AMR), req.LoginSessionID != sess.ID
+}
+
 // handleTwoFactorSetupForm leads a person without two factors through enrolment when an
 // application requires them.
-func (s *Server) handleTwoFactorSetupForm(c echo.Context, req *passport.AuthRequest, _ *passport.Client, _ *passport.Session, a *passport.Account) error {
-	return s.renderEnrol(c, http.StatusOK, a, req.ID, "")
+func (s *Server) handleTwoFactorSetupForm(c echo.Context, req *passport.AuthRequest, client *passport.Client, sess *passport.Session, a *passport.Account) error {
+	ok, needPassword := setupAllowed(req, client, sess)
+	if !ok {
+		return s.continueFlow(c, req, client, sess)
+	}
+	return s.renderEnrol(c, http.StatusOK, a, req.ID, needPassword, "")
 }
 
 // handleTwoFactorSetupSubmit enables two factors within a sign-in: the session becomes a
 // two-factor one, the recovery codes are shown, and Continue goes on to the application.
-func (s *Server) handleTwoFactorSetupSubmit(c echo.Context, req *passport.AuthRequest, _ *passport.Client, _ *passport.Session, a *passport.Account) error {
-	codes, err := s.enableTOTP(c.Request().Context(), a, c.FormValue("code"), "", false)
+func (s *Server) handleTwoFactorSetupSubmit(c echo.Context, req *passport.AuthRequest, client *passport.Client, sess *passport.Session, a *passport.Account) error {
+	ok, needPassword := setupAllowed(req, client, sess)
+	if !ok {
+		return passport.Errorf(passport.EFORBIDDEN, "This application does not ask you to set up two-factor authentication. Do it from your profile.")
+	}
+	codes, err := s.enableTOTP(c.Request().Context(), a, c.FormValue("code"), c.FormValue("password"), needPassword)
 	if code := passport.ErrorCode(err); code == passport.EINVALID || code == passport.ELIMITED {
-		return s.renderEnrol(c, http.StatusBadRequest, a, req.ID, passport.ErrorMessage(err))
+		return s.renderEnrol(c, formStatus(err), a, req.ID, needPassword, passport.ErrorMessage(err))
 	}
 	if err != nil {
 		return err

@@ -47,9 +47,10 @@ bench: db build
 	fi
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/passport ./internal/oidc ./internal/postgres ./internal/jobs
 
-## lint: formatting, vet and staticcheck (pinned; fetched through the module proxy)
+## lint: formatting, a tidy go.mod, vet and staticcheck (pinned; fetched through the module proxy)
 lint:
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt -w these:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 

@@ -11,8 +11,10 @@ as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
     log "need root (or sudo) to run: $*"; exit 1; fi
 }
+# Runs as the postgres user from /, which it can read: from a checkout in a private folder
+# psql would print "could not change directory ... Permission denied".
 as_postgres() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else (cd / && sudo -u postgres "$@"); fi
 }
 
 if ! command -v pg_lsclusters >/dev/null 2>&1; then

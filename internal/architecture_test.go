@@ -19,15 +19,17 @@ const module = "github.com/passport-idp/passport/"
 // non-test code may import. The domain imports nothing of ours; the store only the domain;
 // the protocol adapter the domain and the store; the web server the domain and the store
 // (the provider reaches it as an http.Handler, so never oidc); senders only the domain; jobs
-// the domain and the store (senders reach it as interfaces); configuration nothing.
+// the domain and the store (senders reach it as interfaces); configuration and the
+// catalogue (i18n) nothing.
 var mayImport = map[string][]string{
 	"passport": {},
 	"config":   {},
+	"i18n":     {},
 	"postgres": {"internal/passport", "migrations"},
 	"oidc":     {"internal/passport", "internal/postgres"},
-	"web":      {"internal/passport", "internal/postgres", "static", "templates"},
-	"jobs":     {"internal/passport", "internal/postgres"},
-	"mail":     {"internal/passport"},
+	"web":      {"internal/passport", "internal/postgres", "internal/i18n", "static", "templates"},
+	"jobs":     {"internal/passport", "internal/postgres", "internal/i18n"},
+	"mail":     {"internal/passport", "internal/i18n"},
 	"sms":      {"internal/passport"},
 	"pgtest":   {"internal/postgres", "migrations"},
 }

@@ -242,11 +242,19 @@ func (s *Server) protocolErrors(next echo.HandlerFunc) echo.HandlerFunc {
 		if e.Error == "server_error" || status >= http.StatusInternalServerError {
 			e, status = protocolError{Error: "server_error", Description: serverErrorText}, http.StatusInternalServerError
 		}
-		if _, _, basic := c.Request().BasicAuth(); basic && status == http.StatusUnauthorized {
+		if status == http.StatusUnauthorized && triedBasic(c.Request()) {
 			c.Response().Header().Set("WWW-Authenticate", `Basic realm="passport", charset="UTF-8"`)
 		}
 		return writeProtocolError(c, status, e)
 	}
+}
+
+// triedBasic reports whether the client tried HTTP Basic authentication, even with a header
+// that does not parse ("Basic" alone, bad base64): RFC 6749 §5.2 asks for the challenge
+// whenever the client attempted the Authorization header's scheme.
+func triedBasic(r *http.Request) bool {
+	scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	return strings.EqualFold(scheme, "Basic")
 }
 
 // bearerErrors makes userinfo answer like an RFC 6750 resource server: 401 with

@@ -107,6 +107,24 @@ func TestOtherResponseTypesAreRedirectedAsUnsupported(t *testing.T) {
 	}
 }
 
+// TestRequestByReferenceIsRefusedAtTheRedirectURI: request_uri and registration, which
+// Passport does not support, are answered at the redirect URI (OIDC Core §6.2, §7.2.1), not
+// silently ignored.
+func TestRequestByReferenceIsRefusedAtTheRedirectURI(t *testing.T) {
+	srv := startServer(t, "")
+	setupClient(t, "ru-web")
+	b := newBrowser(t, srv)
+	for param, want := range map[string]string{"request_uri": "request_uri_not_supported", "registration": "registration_not_supported"} {
+		q := url.Values{"client_id": {"ru-web"}, "redirect_uri": {rpCallback}, "response_type": {"code"},
+			"scope": {"openid"}, "state": {"s-" + param}, param: {"https://x.example/r"},
+			"code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"}}
+		resp, _ := b.get(srv.URL + "/authorize?" + q.Encode())
+		if got := redirectParams(t, resp, rpCallback); got.Get("error") != want || got.Get("state") != "s-"+param {
+			t.Errorf("%s: redirect %v, want error=%s with the state", param, got, want)
+		}
+	}
+}
+
 // TestNoIDTokenWithoutOpenIDScope: without openid neither the code exchange nor a refresh returns an ID token; with openid both do.
 func TestNoIDTokenWithoutOpenIDScope(t *testing.T) {
 	srv := startServer(t, "")

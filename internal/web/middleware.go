@@ -476,13 +476,23 @@ func (s *Server) handleAuthorizePost(c echo.Context) error {
 
 // onlyCodeFlow answers an authorization request for any response type other than code
 // (Passport offers the authorization code flow only) with unsupported_response_type at the
-// application's redirect URI (RFC 6749 §4.1.2.1) — once the client is known and the
+// application's redirect URI (RFC 6749 §4.1.2.1), and one with request_uri or registration
+// with request_uri_not_supported or registration_not_supported (OIDC Core §6.2, §7.2.1;
+// the library would ignore them silently) — once the client is known and the
 // redirect URI is one of its registered ones; anything else goes on to the library, which
 // refuses it with a page.
 func (s *Server) onlyCodeFlow(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		q := c.Request().URL.Query()
-		if rt := q.Get("response_type"); rt == "" || rt == "code" {
+		var code, description string
+		switch rt := q.Get("response_type"); {
+		case rt != "" && rt != "code":
+			code, description = "unsupported_response_type", "Passport supports response_type=code only."
+		case q.Has("request_uri"): // OIDC Core §6.2; discovery says request_uri_parameter_supported: false
+			code, description = "request_uri_not_supported", "Passport does not fetch request objects by reference."
+		case q.Has("registration"): // OIDC Core §7.2.1
+			code, description = "registration_not_supported", "Passport does not take client metadata in the request."
+		default:
 			return next(c)
 		}
 		client, err := s.db.Client(c.Request().Context(), q.Get("client_id"))
@@ -498,8 +508,8 @@ func (s *Server) onlyCodeFlow(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		v := u.Query()
-		v.Set("error", "unsupported_response_type")
-		v.Set("error_description", "Passport supports response_type=code only.")
+		v.Set("error", code)
+		v.Set("error_description", description)
 		if state := q.Get("state"); state != "" {
 			v.Set("state", state)
 		}

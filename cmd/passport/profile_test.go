@@ -526,7 +526,7 @@ func TestExport(t *testing.T) {
 	b := newBrowser(t, srv)
 	rp := newRP(t, srv, "exp-web", secret, "profile")
 	rp.signIn(b, "e", oauth2.GenerateVerifier(), "katherine", "orbital-mechanics-62")
-	api(t, b, http.MethodPatch, "/me", "", map[string]any{"birthdate": "1918-08-26", "locale": "en-US"})
+	api(t, b, http.MethodPatch, "/me", "", map[string]any{"birthdate": "1918-08-26", "locale": "sv"})
 	api(t, b, http.MethodPatch, "/me/publicity", "", map[string]any{"fields": map[string]string{"email": "private"}, "private_profile": true})
 
 	resp, body := b.get(srv.URL + "/profile/export")
@@ -549,7 +549,7 @@ func TestExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	for k, want := range map[string]any{"id": a.ID, "login": a.Login, "email": a.Email, "given_name": a.GivenName,
-		"family_name": a.FamilyName, "birthdate": "1918-08-26", "locale": "en-US", "status": a.Status} {
+		"family_name": a.FamilyName, "birthdate": "1918-08-26", "locale": "sv", "status": a.Status} {
 		if x.Account[k] != want {
 			t.Errorf("export account.%s = %v, want %v", k, x.Account[k], want)
 		}

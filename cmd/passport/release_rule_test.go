@@ -125,7 +125,7 @@ func TestReleaseRuleProperty(t *testing.T) {
 	// A value in every field: names and email from setupUser, the rest through the API, and
 	// what no API sets yet (phone confirmed, organisation) with SQL.
 	if s, out := api(t, b, http.MethodPatch, "/me", "", map[string]any{"nickname": "amazing-grace",
-		"given_name": "Grace", "family_name": "Hopper", "birthdate": "1906-12-09", "locale": "en-US"}); s != http.StatusOK {
+		"given_name": "Grace", "family_name": "Hopper", "birthdate": "1906-12-09", "locale": "sv"}); s != http.StatusOK {
 		t.Fatalf("patch /me: %d %v", s, out)
 	}
 	if s, out := api(t, b, http.MethodPut, "/me/photo", "", pngImage(t, 24, 24)); s != http.StatusOK {
@@ -138,7 +138,7 @@ func TestReleaseRuleProperty(t *testing.T) {
 	}
 	values := map[string]any{
 		"nickname": "amazing-grace", "given_name": "Grace", "family_name": "Hopper", "birthdate": "1906-12-09",
-		"locale": "en-US", "preferred_username": "ghopper", "email": "ghopper@example.com", "email_verified": true,
+		"locale": "sv", "preferred_username": "ghopper", "email": "ghopper@example.com", "email_verified": true,
 		"phone_number": "+14155550123", "phone_number_verified": true, "organization": "US Navy",
 		"position": "Rear Admiral", "roles": []any{"officer", "programmer"}, "verification_status": "verified",
 		// "picture" is the photo's URL of the moment; "identifiers": none linked, so never released.

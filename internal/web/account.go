@@ -6,8 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/text/language"
-
+	"github.com/passport-idp/passport/internal/i18n"
 	"github.com/passport-idp/passport/internal/passport"
 	"github.com/passport-idp/passport/internal/postgres"
 )
@@ -23,7 +22,7 @@ type MainInput struct {
 	GivenName  *string `json:"given_name"`
 	FamilyName *string `json:"family_name"`
 	Birthdate  *string `json:"birthdate"` // YYYY-MM-DD, "" to clear
-	Locale     *string `json:"locale"`    // BCP 47, "" to clear
+	Locale     *string `json:"locale"`    // en, ru, et, nl or sv; "" to clear
 	// Email may be set only while the account has none (the sign-in's profile completion);
 	// changing an address goes through confirmation.
 	Email *string `json:"email,omitempty"`
@@ -70,16 +69,10 @@ func (s *Server) updateMain(ctx context.Context, accountID string, in MainInput)
 			}
 		}
 		if in.Locale != nil {
-			v := strings.TrimSpace(*in.Locale)
-			if v != "" {
-				tag, err := language.Parse(v)
-				if err != nil || len(v) > 35 {
-					errs["locale"] = "Enter a language tag such as en, en-GB or ru."
-				} else {
-					v = tag.String()
-				}
-			}
-			if errs["locale"] == "" {
+			// One of the languages Passport speaks, or "" for none chosen.
+			if v := strings.TrimSpace(*in.Locale); v != "" && !i18n.Supported(v) {
+				errs["locale"] = "Choose one of the languages offered."
+			} else {
 				a.Locale = v
 			}
 		}

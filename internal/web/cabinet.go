@@ -34,6 +34,7 @@ func (s *Server) cabinet(h func(echo.Context, *passport.Account) error) echo.Han
 			}
 			return c.Redirect(http.StatusSeeOther, "/signin")
 		}
+		withAccount(c, a)
 		return h(c, a)
 	}
 }

@@ -47,6 +47,7 @@ func (s *Server) authRequest(c echo.Context, id string) (*passport.AuthRequest, 
 	if err != nil {
 		return nil, nil, err
 	}
+	withAuthRequest(c, req) // its ui_locales choose the language
 	return req, client, nil
 }
 
@@ -370,6 +371,7 @@ func (s *Server) inFlow(h flowStep) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		withAccount(c, a)
 		return h(c, req, client, sess, a)
 	}
 }

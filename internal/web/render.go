@@ -10,27 +10,31 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/passport-idp/passport/internal/i18n"
 	"github.com/passport-idp/passport/internal/passport"
 	"github.com/passport-idp/passport/static"
 	"github.com/passport-idp/passport/templates"
 )
 
-// renderer parses every page once at start (layout + page). In development, with an assets
-// folder, it re-reads the files on every render so edits show without a rebuild.
+// renderer parses every page once at start (layout + page), once per language: each set
+// has its language's T and TH functions. In development, with an assets folder, it re-reads
+// the files on every render so edits show without a rebuild.
 type renderer struct {
 	templates fs.FS
 	static    fs.FS
 	dev       bool
+	cat       *i18n.Catalog
 
 	mu    sync.Mutex
-	pages map[string]*template.Template
+	pages map[string]map[string]*template.Template // language → page → template
 }
 
-func newRenderer(assetsDir string) (*renderer, error) {
-	r := &renderer{templates: templates.FS, static: static.FS}
+func newRenderer(assetsDir string, cat *i18n.Catalog) (*renderer, error) {
+	r := &renderer{templates: templates.FS, static: static.FS, cat: cat}
 	if assetsDir != "" {
 		r.templates = os.DirFS(path.Join(assetsDir, "templates"))
 		r.static = os.DirFS(path.Join(assetsDir, "static"))
@@ -44,16 +48,20 @@ func (r *renderer) parse() error {
 	if err != nil {
 		return err
 	}
-	pages := map[string]*template.Template{}
-	for _, n := range names {
-		if n == "layout.html" || n == "partials.html" {
-			continue
+	pages := map[string]map[string]*template.Template{}
+	for _, l := range i18n.Languages {
+		pages[l.Tag] = map[string]*template.Template{}
+		fn := pageFuncs(r.cat.For(l.Tag))
+		for _, n := range names {
+			if n == "layout.html" || n == "partials.html" {
+				continue
+			}
+			t, err := template.New("layout.html").Funcs(fn).ParseFS(r.templates, "layout.html", "partials.html", n)
+			if err != nil {
+				return fmt.Errorf("templates: %w", err)
+			}
+			pages[l.Tag][strings.TrimSuffix(n, ".html")] = t
 		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(r.templates, "layout.html", "partials.html", n)
-		if err != nil {
-			return fmt.Errorf("templates: %w", err)
-		}
-		pages[strings.TrimSuffix(n, ".html")] = t
 	}
 	r.mu.Lock()
 	r.pages = pages
@@ -61,25 +69,40 @@ func (r *renderer) parse() error {
 	return nil
 }
 
-var funcs = template.FuncMap{
-	"join": strings.Join,
-	// initial is the first letter of a name, for a photo placeholder.
-	"initial": func(s string) string {
-		for _, r := range s {
-			return strings.ToUpper(string(r))
-		}
-		return "?"
-	},
+// pageFuncs are the functions templates have, bound to one language.
+//
+//	{{T "Sign in"}}                      a sentence of the catalogue
+//	{{T "%d of %d" .Done .All}}          with fmt arguments
+//	{{TH "to <strong>%s</strong>" .App}} a sentence with markup: the catalogue's text is
+//	                                     trusted, the arguments are escaped
+func pageFuncs(l *i18n.Localizer) template.FuncMap {
+	return template.FuncMap{
+		"join": strings.Join,
+		// initial is the first letter of a name, for a photo placeholder.
+		"initial": func(s string) string {
+			for _, r := range s {
+				return strings.ToUpper(string(r))
+			}
+			return "?"
+		},
+		"T": l.Sprintf,
+		"TH": func(format string, args ...any) template.HTML {
+			for i, a := range args {
+				args[i] = template.HTMLEscapeString(fmt.Sprint(a))
+			}
+			return template.HTML(l.Sprintf(format, args...))
+		},
+	}
 }
 
-func (r *renderer) render(name string, data any) ([]byte, error) {
+func (r *renderer) render(lang, name string, data any) ([]byte, error) {
 	if r.dev {
 		if err := r.parse(); err != nil {
 			return nil, err
 		}
 	}
 	r.mu.Lock()
-	t := r.pages[name]
+	t := r.pages[lang][name]
 	r.mu.Unlock()
 	if t == nil {
 		return nil, fmt.Errorf("templates: no page %q", name)
@@ -96,20 +119,39 @@ type Base struct {
 	Title   string
 	CSRF    string
 	Account *passport.Account // the signed-in person, when known
+	// The page's language and time zone, the languages to switch to, and where the
+	// switcher returns.
+	Lang      string
+	Languages []i18n.Language
+	Here      string
+	loc       *i18n.Localizer
+	zone      *time.Location
 }
 
-// base fills the layout's data for the current request.
+// base fills the layout's data for the current request; title is a sentence of the
+// catalogue.
 func (s *Server) base(c echo.Context, title string) Base {
-	b := Base{Title: title}
+	l := s.localizer(c)
+	b := Base{Title: l.T(title), Lang: l.Lang(), Languages: i18n.Languages, Here: c.Request().URL.RequestURI(),
+		loc: l, zone: s.zone(c)}
 	if br := browserOf(c); br != nil {
 		b.CSRF = s.csrfToken(br)
+	}
+	if a := accountOf(c); a != nil {
+		b.Account = a
 	}
 	return b
 }
 
-// page renders one page with its typed data.
+// Date shows t's date in the page's language and time zone.
+func (b Base) Date(t time.Time) string { return b.loc.Date(t, b.zone) }
+
+// DateTime shows t's date, time and zone in the page's language and time zone.
+func (b Base) DateTime(t time.Time) string { return b.loc.DateTime(t, b.zone) }
+
+// page renders one page with its typed data, in the request's language.
 func (s *Server) page(c echo.Context, status int, name string, data any) error {
-	html, err := s.pages.render(name, data)
+	html, err := s.pages.render(s.localizer(c).Lang(), name, data)
 	if err != nil {
 		return err
 	}

@@ -70,6 +70,7 @@ func (s *Server) routes() {
 	e.GET("/signin/2fa-setup", s.inFlow(s.handleTwoFactorSetupForm), page...)
 	e.POST("/signin/2fa-setup", s.inFlow(s.handleTwoFactorSetupSubmit), page...)
 	e.GET("/policy", s.handlePolicy, page...)
+	e.POST("/language", s.handleLanguage, page...)
 	if s.cfg.DevMessagesPage {
 		e.GET("/dev/messages", s.handleDevMessages, page...) // development only: codes readable by anyone
 	}

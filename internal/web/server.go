@@ -17,6 +17,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/passport-idp/passport/internal/i18n"
 	"github.com/passport-idp/passport/internal/passport"
 	"github.com/passport-idp/passport/internal/postgres"
 )
@@ -81,6 +82,7 @@ type Server struct {
 	log    *slog.Logger
 	echo   *echo.Echo
 	pages  *renderer
+	cat    *i18n.Catalog
 	msgs   *messageTemplates
 	cookie cookieNames
 	// dummyHash is checked when a login is unknown, so a wrong login costs as much time as
@@ -90,7 +92,11 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(cfg Config, db *postgres.DB, provider OIDC, log *slog.Logger) (*Server, error) {
-	pages, err := newRenderer(cfg.AssetsDir)
+	cat, err := i18n.Load()
+	if err != nil {
+		return nil, err
+	}
+	pages, err := newRenderer(cfg.AssetsDir, cat)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +104,7 @@ func New(cfg Config, db *postgres.DB, provider OIDC, log *slog.Logger) (*Server,
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, db: db, oidc: provider, log: log, pages: pages, dummyHash: dummy,
+	s := &Server{cfg: cfg, db: db, oidc: provider, log: log, pages: pages, cat: cat, dummyHash: dummy,
 		cookie: newCookieNames(cfg.Secure), msgs: newMessageTemplates(cfg.MessagesDir, cfg.DefaultLocale)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

@@ -1,0 +1,107 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/passport-idp/passport/internal/i18n"
+	"github.com/passport-idp/passport/internal/passport"
+)
+
+// Context keys for what a request has learnt that decides its language.
+const (
+	ctxLocalizer   = "passport.localizer"
+	ctxAccount     = "passport.account"
+	ctxAuthRequest = "passport.authRequest"
+)
+
+// langCookie keeps the language chosen with the switcher; tzCookie the browser's time
+// zone, which static/tz.js reports.
+const (
+	langCookie = "passport-lang"
+	tzCookie   = "passport-tz"
+)
+
+// withAccount and withAuthRequest note what a handler found, for the language.
+func withAccount(c echo.Context, a *passport.Account)         { c.Set(ctxAccount, a) }
+func withAuthRequest(c echo.Context, r *passport.AuthRequest) { c.Set(ctxAuthRequest, r) }
+
+func accountOf(c echo.Context) *passport.Account {
+	a, _ := c.Get(ctxAccount).(*passport.Account)
+	return a
+}
+
+// localizer is the request's language, chosen in this order (SPEC §8): the ui_locales of
+// the authorization request being served, the signed-in person's language, the language
+// chosen with the switcher (a cookie), the browser's Accept-Language, the configured
+// default. It is decided once per request.
+func (s *Server) localizer(c echo.Context) *i18n.Localizer {
+	if l, ok := c.Get(ctxLocalizer).(*i18n.Localizer); ok {
+		return l
+	}
+	l := s.cat.For(s.chooseLanguage(c))
+	c.Set(ctxLocalizer, l)
+	return l
+}
+
+func (s *Server) chooseLanguage(c echo.Context) string {
+	if r, ok := c.Get(ctxAuthRequest).(*passport.AuthRequest); ok && r != nil {
+		if lang := s.cat.Match(strings.Join(r.UILocales, " ")); lang != "" {
+			return lang
+		}
+	}
+	if a := accountOf(c); a != nil && i18n.Supported(a.Locale) {
+		return a.Locale
+	}
+	if ck, err := c.Cookie(langCookie); err == nil && i18n.Supported(ck.Value) {
+		return ck.Value
+	}
+	if lang := s.cat.Match(c.Request().Header.Get("Accept-Language")); lang != "" {
+		return lang
+	}
+	return s.cfg.DefaultLocale
+}
+
+// zone is the time zone times are shown in: the browser's (reported by static/tz.js in a
+// cookie), else UTC.
+func (s *Server) zone(c echo.Context) *time.Location {
+	if ck, err := c.Cookie(tzCookie); err == nil && ck.Value != "" && len(ck.Value) < 64 && ck.Value != "Local" {
+		if loc, err := time.LoadLocation(ck.Value); err == nil {
+			return loc
+		}
+	}
+	return time.UTC
+}
+
+// handleLanguage is the switcher shown on every page: it keeps the choice in a cookie, makes
+// it the signed-in person's language too, and returns to the page it was sent from.
+func (s *Server) handleLanguage(c echo.Context) error {
+	lang := c.FormValue("lang")
+	if !i18n.Supported(lang) {
+		return passport.FieldError("lang", "Choose one of the languages offered.")
+	}
+	s.setCookie(c, langCookie, lang, 365*24*time.Hour)
+	a, err := s.signedIn(c)
+	if err != nil {
+		return err
+	}
+	if a != nil && a.Locale != lang {
+		if _, errs, err := s.updateMain(c.Request().Context(), a.ID, MainInput{Locale: &lang}); err != nil {
+			return err
+		} else if len(errs) > 0 {
+			return passport.FieldError("lang", "Choose one of the languages offered.")
+		}
+	}
+	return c.Redirect(http.StatusSeeOther, localPath(c.FormValue("back")))
+}
+
+// localPath returns p when it is a path on this site, "/" otherwise (no open redirect).
+func localPath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+		return "/"
+	}
+	return p
+}

@@ -182,9 +182,9 @@ func userError(err error) error {
 	}
 	if e, ok := err.(*passport.Error); ok && e.Code != passport.EINTERNAL {
 		if e.Field != "" {
-			return fmt.Errorf("--%s: %s", strings.ReplaceAll(e.Field, "_", "-"), e.Message)
+			return fmt.Errorf("--%s: %s", strings.ReplaceAll(e.Field, "_", "-"), e.English())
 		}
-		return fmt.Errorf("%s", e.Message)
+		return fmt.Errorf("%s", e.English())
 	}
 	return err
 }

@@ -178,8 +178,18 @@ func (l *Localizer) T(id string, args ...any) string {
 // Sprintf translates a sentence of the catalogue whose id is its English text, a fmt
 // format ("%d codes left"), and formats it with args. A sentence missing from the
 // catalogue shows in English (TestCatalogueHasEverySentence keeps that from happening).
+//
+// An argument with a PluralCount method (passport.Count) chooses the plural form: such a
+// sentence is kept in the catalogue under its English plural, with one/few/many/other forms.
 func (l *Localizer) Sprintf(format string, args ...any) string {
-	s, err := l.l.Localize(&goi18n.LocalizeConfig{MessageID: format})
+	cfg := &goi18n.LocalizeConfig{MessageID: format}
+	for _, a := range args {
+		if n, ok := a.(interface{ PluralCount() int }); ok {
+			cfg.PluralCount = n.PluralCount()
+			break
+		}
+	}
+	s, err := l.l.Localize(cfg)
 	if err != nil && s == "" {
 		s = format
 	}
@@ -196,6 +206,20 @@ func (l *Localizer) Date(t time.Time, loc *time.Location) string {
 	}
 	t = t.In(loc)
 	return l.T("format.date", "Day", t.Day(), "Month", l.T(fmt.Sprintf("month.%d", int(t.Month()))), "Year", t.Year())
+}
+
+// Time shows t's time of day and zone in loc: "14:56 (EET)", or with the date when t is not
+// today there.
+func (l *Localizer) Time(t time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t = t.In(loc)
+	if y, m, d := t.Date(); y != time.Now().In(loc).Year() || m != time.Now().In(loc).Month() || d != time.Now().In(loc).Day() {
+		return l.DateTime(t, loc)
+	}
+	zone, _ := t.Zone()
+	return t.Format("15:04") + " (" + zone + ")"
 }
 
 // DateTime shows t as date, time and zone in loc: "27 December 2026, 14:56 (CET)".

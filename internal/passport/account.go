@@ -144,7 +144,7 @@ const (
 // that sets a name (cabinet, API, sign-in completion, command line) calls it.
 func ValidateName(field, label, value string) error {
 	if utf8.RuneCountInString(value) > 100 {
-		return FieldError(field, "%s must be at most 100 characters long.", label)
+		return FieldError(field, "%s must be at most 100 characters long.", Text(label))
 	}
 	forbidden := personNameForbidden
 	if field == "nickname" {
@@ -152,10 +152,10 @@ func ValidateName(field, label, value string) error {
 	}
 	for _, r := range value {
 		if unicode.IsControl(r) {
-			return FieldError(field, "%s cannot contain control characters.", label)
+			return FieldError(field, "%s cannot contain control characters.", Text(label))
 		}
 		if strings.ContainsRune(forbidden, r) {
-			return FieldError(field, "%s cannot contain the character %q.", label, r)
+			return FieldError(field, "%s cannot contain the character %q.", Text(label), r)
 		}
 	}
 	return nil

@@ -41,7 +41,7 @@ func (db *DB) StartContactChange(ctx context.Context, c *passport.ContactChange,
 				return passport.Errorf(passport.ELIMITED, "A code was sent a moment ago. You can ask for another in %d seconds.", int(wait.Seconds())+1)
 			}
 			if old.Sends >= lim.MaxSends {
-				return passport.Errorf(passport.ELIMITED, "Too many codes were sent. Try again after %s.", old.ExpiresAt.Format("15:04 MST"))
+				return passport.Errorf(passport.ELIMITED, "Too many codes were sent. Try again after %s.", old.ExpiresAt)
 			}
 			c.Sends, c.CreatedAt = old.Sends+1, old.CreatedAt
 		}
@@ -110,7 +110,7 @@ func (db *DB) ConfirmChange(ctx context.Context, accountID, kind string, codeHas
 			if left == 0 {
 				refusal = &passport.Error{Code: passport.ELIMITED, Field: "code", Message: "Wrong code, and that was the last attempt. Ask for a new code."}
 			} else {
-				refusal = passport.FieldError("code", "Wrong code. %d attempt%s left.", left, plural(left))
+				refusal = passport.FieldError("code", "Wrong code. %d attempts left.", passport.Count(left))
 			}
 			return nil
 		}
@@ -264,11 +264,4 @@ func (db *DB) EndAccountSession(ctx context.Context, accountID, sessionID string
 		return passport.Errorf(passport.ENOTFOUND, "No such session.")
 	}
 	return nil
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }

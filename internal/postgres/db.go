@@ -68,7 +68,7 @@ func mapErr(err error, notFound string) error {
 		return nil
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		return passport.Errorf(passport.ENOTFOUND, "%s", notFound)
+		return &passport.Error{Code: passport.ENOTFOUND, Message: notFound}
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {

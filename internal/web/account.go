@@ -13,8 +13,9 @@ import (
 
 // The cabinet's actions, shared by the pages and /api/v1/me so both behave the same.
 
-// FieldErrors maps an input name to the message shown next to it.
-type FieldErrors map[string]string
+// FieldErrors maps an input name to the message shown next to it, still untranslated
+// (Server.texts shows them in the person's language).
+type FieldErrors map[string]*passport.Error
 
 // MainInput is an edit of the main information; nil means "leave as is".
 type MainInput struct {
@@ -45,11 +46,11 @@ func (s *Server) updateMain(ctx context.Context, accountID string, in MainInput)
 				return
 			}
 			if s.cfg.Rules.IsLocked(a, f) {
-				errs[string(f)] = lockedMessage(label)
+				errs[string(f)] = lockedMessage(f, label)
 				return
 			}
 			if err := passport.ValidateName(string(f), label, v); err != nil {
-				errs[string(f)] = passport.ErrorMessage(err)
+				errs[string(f)] = passport.AsError(err)
 				return
 			}
 			*dst = v
@@ -58,11 +59,11 @@ func (s *Server) updateMain(ctx context.Context, accountID string, in MainInput)
 		set(passport.FieldGivenName, in.GivenName, "Given name", &a.GivenName)
 		set(passport.FieldFamilyName, in.FamilyName, "Family name", &a.FamilyName)
 		if in.Birthdate != nil {
-			if d, msg := s.parseBirthdate(*in.Birthdate); msg != "" {
+			if d, msg := s.parseBirthdate(*in.Birthdate); msg != nil {
 				errs["birthdate"] = msg
 			} else if !sameDate(d, a.Birthdate) {
 				if s.cfg.Rules.IsLocked(a, passport.FieldBirthdate) {
-					errs["birthdate"] = lockedMessage("Birth date")
+					errs["birthdate"] = lockedMessage(passport.FieldBirthdate, "Birth date")
 				} else {
 					a.Birthdate = d
 				}
@@ -71,7 +72,7 @@ func (s *Server) updateMain(ctx context.Context, accountID string, in MainInput)
 		if in.Locale != nil {
 			// One of the languages Passport speaks, or "" for none chosen.
 			if v := strings.TrimSpace(*in.Locale); v != "" && !i18n.Supported(v) {
-				errs["locale"] = "Choose one of the languages offered."
+				errs["locale"] = passport.FieldError("locale", "Choose one of the languages offered.")
 			} else {
 				a.Locale = v
 			}
@@ -79,9 +80,9 @@ func (s *Server) updateMain(ctx context.Context, accountID string, in MainInput)
 		if in.Email != nil && strings.TrimSpace(*in.Email) != a.Email {
 			switch email, err := passport.NormalizeEmail(*in.Email); {
 			case a.Email != "":
-				errs["email"] = "Your email address is changed from the cabinet, with a confirmation."
+				errs["email"] = passport.FieldError("email", "Your email address is changed from the cabinet, with a confirmation.")
 			case err != nil:
-				errs["email"] = passport.ErrorMessage(err)
+				errs["email"] = passport.AsError(err)
 			default:
 				a.Email, a.EmailVerified = email, false
 			}
@@ -97,26 +98,26 @@ func (s *Server) updateMain(ctx context.Context, accountID string, in MainInput)
 	return a, nil, err
 }
 
-func lockedMessage(label string) string {
-	return label + " is managed by your organisation: ask your administrator to change it."
+func lockedMessage(f passport.Field, label string) *passport.Error {
+	return passport.FieldError(string(f), "%s is managed by your organisation: ask your administrator to change it.", passport.Text(label))
 }
 
-func (s *Server) parseBirthdate(v string) (*time.Time, string) {
+func (s *Server) parseBirthdate(v string) (*time.Time, *passport.Error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
-		return nil, ""
+		return nil, nil
 	}
 	d, err := time.Parse(time.DateOnly, v)
 	if err != nil {
-		return nil, "Enter the date as YYYY-MM-DD, for example 1990-04-23."
+		return nil, passport.FieldError("birthdate", "Enter the date as YYYY-MM-DD, for example 1990-04-23.")
 	}
 	if d.After(s.db.Now()) {
-		return nil, "Birth date cannot be in the future."
+		return nil, passport.FieldError("birthdate", "Birth date cannot be in the future.")
 	}
 	if d.Before(earliestBirthdate) {
-		return nil, "Birth date cannot be before 1900."
+		return nil, passport.FieldError("birthdate", "Birth date cannot be before 1900.")
 	}
-	return &d, ""
+	return &d, nil
 }
 
 func sameDate(a, b *time.Time) bool {
@@ -139,12 +140,12 @@ func (s *Server) setPublicity(ctx context.Context, accountID string, in Publicit
 	for name, level := range in.Fields {
 		f, err := passport.ParseField(name)
 		if err != nil {
-			errs[name] = passport.ErrorMessage(err)
+			errs[name] = passport.AsError(err)
 			continue
 		}
 		p, err := passport.ParsePublicity(level)
 		if err != nil {
-			errs[name] = passport.ErrorMessage(err)
+			errs[name] = passport.AsError(err)
 			continue
 		}
 		levels[f] = p
@@ -167,7 +168,7 @@ func (s *Server) setPublicity(ctx context.Context, accountID string, in Publicit
 // uploadPhoto checks, re-encodes and stores a photo.
 func (s *Server) uploadPhoto(ctx context.Context, a *passport.Account, data []byte) error {
 	if s.cfg.Rules.IsLocked(a, passport.FieldPicture) {
-		return passport.FieldError("photo", "%s", lockedMessage("Your photo"))
+		return lockedMessage(passport.FieldPicture, "Your photo")
 	}
 	if n, _, err := s.db.Hit(ctx, "photo:"+a.ID, s.cfg.RateWindow); err != nil {
 		return err
@@ -183,7 +184,7 @@ func (s *Server) uploadPhoto(ctx context.Context, a *passport.Account, data []by
 
 func (s *Server) deletePhoto(ctx context.Context, a *passport.Account) error {
 	if s.cfg.Rules.IsLocked(a, passport.FieldPicture) {
-		return passport.FieldError("photo", "%s", lockedMessage("Your photo"))
+		return lockedMessage(passport.FieldPicture, "Your photo")
 	}
 	return s.db.DeletePhoto(ctx, a.ID)
 }

@@ -29,9 +29,9 @@ type apiError struct {
 }
 
 type apiErrorBody struct {
-	Code    string      `json:"code"`
-	Message string      `json:"message"`
-	Fields  FieldErrors `json:"fields,omitempty"`
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
 }
 
 const apiAccountKey = "passport.api.account"
@@ -87,6 +87,7 @@ func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(apiAccountKey, a)
+		withAccount(c, a)
 		c.Response().Header().Set("Cache-Control", "no-store")
 		return next(c)
 	}
@@ -246,7 +247,7 @@ func (s *Server) apiPatchMe(c echo.Context) error {
 		return err
 	}
 	if in.Email != nil {
-		return invalidFields(FieldErrors{"email": "Change your email address with POST /api/v1/me/email, which confirms it."})
+		return invalidFields(FieldErrors{"email": passport.FieldError("email", "Change your email address with POST /api/v1/me/email, which confirms it.")})
 	}
 	a, errs, err := s.updateMain(c.Request().Context(), apiAccount(c).ID, in)
 	if err != nil {
@@ -328,17 +329,17 @@ func (s *Server) apiErrorResponse(c echo.Context, err error) {
 	switch {
 	case errors.As(err, &fe):
 		status, body.Error = http.StatusUnprocessableEntity, apiErrorBody{Code: passport.EINVALID,
-			Message: "Some fields are invalid; nothing was saved.", Fields: fe.fields}
+			Message: s.text(c, "Some fields are invalid; nothing was saved."), Fields: s.texts(c, fe.fields)}
 	case errors.As(err, &he):
 		status = he.Code
-		body.Error = apiErrorBody{Code: strings.ReplaceAll(strings.ToLower(http.StatusText(he.Code)), " ", "_"), Message: http.StatusText(he.Code) + "."}
+		body.Error = apiErrorBody{Code: strings.ReplaceAll(strings.ToLower(http.StatusText(he.Code)), " ", "_"), Message: s.text(c, http.StatusText(he.Code)+".")}
 	default:
 		code := passport.ErrorCode(err)
 		status = statusOf[code]
-		body.Error = apiErrorBody{Code: code, Message: passport.ErrorMessage(err)}
+		body.Error = apiErrorBody{Code: code, Message: s.errText(c, err)}
 		var pe *passport.Error
 		if errors.As(err, &pe) && pe.Field != "" {
-			body.Error.Fields = FieldErrors{pe.Field: pe.Message}
+			body.Error.Fields = s.texts(c, FieldErrors{pe.Field: pe})
 			if code == passport.EINVALID {
 				status = http.StatusUnprocessableEntity
 			}

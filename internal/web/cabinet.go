@@ -59,7 +59,7 @@ type profilePage struct {
 	Main           []row
 	Identifiers    []row
 	Privacy        []privacyRow
-	PrivacyErrors  FieldErrors
+	PrivacyErrors  map[string]string
 	PrivateProfile bool
 	PublicURL      string
 	AppCount       int
@@ -85,7 +85,7 @@ func (s *Server) renderProfile(c echo.Context, status int, a *passport.Account, 
 	if err != nil {
 		return err
 	}
-	p := profilePage{Base: s.base(c, "Your profile"), Flash: flashes[c.QueryParam("saved")], PrivacyErrors: privacyErrs,
+	p := profilePage{Base: s.base(c, "Your profile"), Flash: flashes[c.QueryParam("saved")], PrivacyErrors: s.texts(c, privacyErrs),
 		PrivateProfile: a.PrivateProfile, PublicURL: "/people/" + a.ID, AppCount: len(apps)}
 	p.Account = a
 	for _, f := range s.cfg.Rules.MissingRequired(a) {
@@ -135,7 +135,7 @@ type editPage struct {
 	MaxPhoto   string
 }
 
-func (s *Server) editFields(a *passport.Account, values map[string]string, errs FieldErrors) []formField {
+func (s *Server) editFields(a *passport.Account, values map[string]string, errs map[string]string) []formField {
 	bd := ""
 	if a.Birthdate != nil {
 		bd = a.Birthdate.Format("2006-01-02")
@@ -163,7 +163,7 @@ func (s *Server) editFields(a *passport.Account, values map[string]string, errs 
 }
 
 func (s *Server) renderEdit(c echo.Context, status int, a *passport.Account, values map[string]string, errs FieldErrors, photoErr string) error {
-	p := editPage{Base: s.base(c, "Edit your profile"), Fields: s.editFields(a, values, errs), PhotoError: photoErr,
+	p := editPage{Base: s.base(c, "Edit your profile"), Fields: s.editFields(a, values, s.texts(c, errs)), PhotoError: photoErr,
 		PhotoLock: s.cfg.Rules.IsLocked(a, passport.FieldPicture), MaxPhoto: passport.HumanBytes(s.cfg.Photo.MaxBytes)}
 	p.Account = a
 	if a.PhotoID != "" {
@@ -213,7 +213,7 @@ func (s *Server) handlePhotoUpload(c echo.Context, a *passport.Account) error {
 		err = s.uploadPhoto(c.Request().Context(), a, data)
 	}
 	if passport.ErrorCode(err) == passport.EINVALID {
-		return s.renderEdit(c, http.StatusBadRequest, a, nil, nil, passport.ErrorMessage(err))
+		return s.renderEdit(c, http.StatusBadRequest, a, nil, nil, s.errText(c, err))
 	}
 	if err != nil {
 		return err
@@ -257,7 +257,7 @@ func readUpload(c echo.Context, max int) ([]byte, error) {
 func (s *Server) handlePhotoDelete(c echo.Context, a *passport.Account) error {
 	err := s.deletePhoto(c.Request().Context(), a)
 	if code := passport.ErrorCode(err); code == passport.EINVALID || code == passport.ENOTFOUND {
-		return s.renderEdit(c, http.StatusBadRequest, a, nil, nil, passport.ErrorMessage(err))
+		return s.renderEdit(c, http.StatusBadRequest, a, nil, nil, s.errText(c, err))
 	}
 	if err != nil {
 		return err

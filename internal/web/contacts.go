@@ -183,7 +183,9 @@ func (s *Server) changePassword(ctx context.Context, a *passport.Account, curren
 		return passport.FieldError("current_password", "This is not your current password.")
 	}
 	if err := passport.CheckPasswordPolicy(next, a.Login); err != nil {
-		return &passport.Error{Code: passport.EINVALID, Field: "new_password", Message: passport.ErrorMessage(err)}
+		e := *passport.AsError(err)
+		e.Field = "new_password"
+		return &e
 	}
 	if next == current {
 		return passport.FieldError("new_password", "Choose a password different from the current one.")

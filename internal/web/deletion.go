@@ -30,7 +30,7 @@ type deletePage struct {
 	Base
 	PurgeAt   time.Time
 	TwoFactor bool
-	Errors    FieldErrors
+	Errors    map[string]string
 	Scheduled bool
 }
 
@@ -71,7 +71,7 @@ func (s *Server) renderDelete(c echo.Context, status int, a *passport.Account, e
 		return err
 	}
 	p := deletePage{Base: s.base(c, "Delete account"), PurgeAt: s.db.Now().Add(s.cfg.DeletionGrace).UTC(),
-		TwoFactor: secret != "", Errors: errs}
+		TwoFactor: secret != "", Errors: s.texts(c, errs)}
 	p.Account = a
 	return s.page(c, status, "delete", p)
 }
@@ -84,7 +84,7 @@ func (s *Server) handleDeleteSubmit(c echo.Context, a *passport.Account) error {
 		if pe.Code == passport.ELIMITED {
 			status = http.StatusTooManyRequests
 		}
-		return s.renderDelete(c, status, a, FieldErrors{pe.Field: pe.Message})
+		return s.renderDelete(c, status, a, FieldErrors{pe.Field: pe})
 	}
 	if err != nil {
 		return err

@@ -58,20 +58,21 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.apiErrorResponse(c, err)
 		return
 	}
-	status, heading, message := http.StatusInternalServerError, "Something went wrong", passport.ErrorMessage(err)
+	status, heading, message := http.StatusInternalServerError, "Something went wrong", passport.AsError(err)
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &he):
 		status = he.Code
 		heading = http.StatusText(he.Code)
-		message = map[int]string{
+		text := map[int]string{
 			http.StatusNotFound:              "There is no page at this address.",
 			http.StatusMethodNotAllowed:      "This address does not accept this kind of request.",
 			http.StatusRequestEntityTooLarge: "What you sent is too large.",
 		}[he.Code]
-		if message == "" {
-			message = "The request could not be processed."
+		if text == "" {
+			text = "The request could not be processed."
 		}
+		message = &passport.Error{Message: text}
 	case passport.ErrorCode(err) != passport.EINTERNAL:
 		status = statusOf[passport.ErrorCode(err)]
 		heading = http.StatusText(status)
@@ -80,24 +81,25 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	if err := s.renderError(c, status, heading, message); err != nil {
 		s.log.ErrorContext(c.Request().Context(), "rendering the error page", slog.String("error", err.Error()))
-		_ = c.String(status, message)
+		_ = c.String(status, message.English())
 	}
 }
 
-func (s *Server) renderError(c echo.Context, status int, heading, message string) error {
+// renderError shows an error page; heading is a sentence of the catalogue.
+func (s *Server) renderError(c echo.Context, status int, heading string, message *passport.Error) error {
 	if c.Request().Method == http.MethodHead {
 		return c.NoContent(status)
 	}
 	c.Response().Header().Set("Content-Security-Policy", cspPage)
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return s.page(c, status, "error", errorPage{Base: s.base(c, heading), Heading: heading, Message: message})
+	return s.page(c, status, "error", errorPage{Base: s.base(c, heading), Heading: s.text(c, heading), Message: s.errText(c, message)})
 }
 
 // unavailablePage is the 503 page for a request the database's absence broke.
 func (s *Server) unavailablePage(c echo.Context) error {
 	c.Response().Header().Set("Retry-After", retryAfter)
 	return s.renderError(c, http.StatusServiceUnavailable, "Temporarily unavailable",
-		"Passport cannot answer right now. Wait a few seconds and try again.")
+		&passport.Error{Message: "Passport cannot answer right now. Wait a few seconds and try again."})
 }
 
 func (s *Server) logInternal(c echo.Context, err error) {

@@ -105,3 +105,41 @@ func localPath(p string) string {
 	}
 	return p
 }
+
+// text shows a sentence of the catalogue in the request's language: arguments that are
+// sentences themselves (passport.Text) are translated, times are shown in the request's
+// time zone.
+func (s *Server) text(c echo.Context, format string, args ...any) string {
+	l := s.localizer(c)
+	if len(args) > 0 {
+		args = append([]any(nil), args...)
+		for i, a := range args {
+			switch v := a.(type) {
+			case passport.Text:
+				args[i] = l.Sprintf(string(v))
+			case time.Time:
+				args[i] = l.Time(v, s.zone(c))
+			}
+		}
+	}
+	return l.Sprintf(format, args...)
+}
+
+// errText is the message of err for the person, in the request's language; nothing of an
+// internal error.
+func (s *Server) errText(c echo.Context, err error) string {
+	e := passport.AsError(err)
+	return s.text(c, e.Message, e.Args...)
+}
+
+// texts shows field errors in the request's language.
+func (s *Server) texts(c echo.Context, errs FieldErrors) map[string]string {
+	if len(errs) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(errs))
+	for k, e := range errs {
+		out[k] = s.errText(c, e)
+	}
+	return out
+}

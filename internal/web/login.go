@@ -431,7 +431,7 @@ func (s *Server) renderComplete(c echo.Context, status int, req *passport.AuthRe
 	page := completePage{Base: s.base(c, "Complete your profile"), AuthRequestID: req.ID, ClientName: client.DisplayName()}
 	for _, f := range s.missingEditable(a) {
 		in := completeInputs[f]
-		in.Value, in.Error = values[in.Name], errs[in.Name]
+		in.Value, in.Error = values[in.Name], s.texts(c, errs)[in.Name]
 		page.Fields = append(page.Fields, in)
 	}
 	if len(page.Fields) == 0 {
@@ -451,7 +451,7 @@ func (s *Server) handleCompleteSubmit(c echo.Context, req *passport.AuthRequest,
 		v := strings.TrimSpace(c.FormValue(field.Name))
 		values[field.Name] = v
 		if v == "" {
-			errs[field.Name] = field.Label + " is required."
+			errs[field.Name] = passport.FieldError(field.Name, "%s is required.", passport.Text(field.Label))
 			continue
 		}
 		switch f {

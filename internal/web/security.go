@@ -42,7 +42,7 @@ func (s *Server) renderContact(c echo.Context, status int, a *passport.Account, 
 	}
 	if err != nil {
 		var pe *passport.Error
-		msg := passport.ErrorMessage(err)
+		msg := s.errText(c, err)
 		if ok := asDomain(err, &pe); ok && pe.Field == "code" {
 			p.CodeError = msg
 		} else {
@@ -161,7 +161,7 @@ func (s *Server) handleConfirmLink(c echo.Context) error {
 
 type passwordPage struct {
 	Base
-	Errors FieldErrors
+	Errors map[string]string
 }
 
 func (s *Server) handlePasswordForm(c echo.Context, a *passport.Account) error {
@@ -176,7 +176,7 @@ func (s *Server) handlePasswordSubmit(c echo.Context, a *passport.Account) error
 	err := s.changePassword(c.Request().Context(), a, c.FormValue("current_password"), c.FormValue("new_password"))
 	var pe *passport.Error
 	if asDomain(err, &pe) && pe.Field != "" {
-		p := passwordPage{Base: s.base(c, "Change password"), Errors: FieldErrors{pe.Field: pe.Message}}
+		p := passwordPage{Base: s.base(c, "Change password"), Errors: s.texts(c, FieldErrors{pe.Field: pe})}
 		p.Account = a
 		status := http.StatusBadRequest
 		if pe.Code == passport.ELIMITED {

@@ -152,7 +152,7 @@ func (s *Server) handleSecondFactorSubmit(c echo.Context) error {
 			if pe.Code == passport.ELIMITED {
 				status = http.StatusTooManyRequests
 			}
-			return s.askSecondFactor(c, status, a, req, client, token, pe.Message)
+			return s.askSecondFactor(c, status, a, req, client, token, s.errText(c, pe))
 		}
 		return err
 	}
@@ -296,7 +296,7 @@ func formStatus(err error) int {
 func (s *Server) handleTwoFactorEnable(c echo.Context, a *passport.Account) error {
 	codes, err := s.enableTOTP(c.Request().Context(), a, c.FormValue("code"), c.FormValue("password"), true)
 	if passport.ErrorCode(err) == passport.EINVALID || passport.ErrorCode(err) == passport.ELIMITED {
-		return s.renderEnrol(c, formStatus(err), a, "", true, passport.ErrorMessage(err))
+		return s.renderEnrol(c, formStatus(err), a, "", true, s.errText(c, err))
 	}
 	if err != nil {
 		return err
@@ -310,7 +310,7 @@ func (s *Server) handleTwoFactorEnable(c echo.Context, a *passport.Account) erro
 func (s *Server) handleTwoFactorDisable(c echo.Context, a *passport.Account) error {
 	err := s.disableTOTP(c.Request().Context(), a, c.FormValue("password"), c.FormValue("code"))
 	if code := passport.ErrorCode(err); code == passport.EINVALID || code == passport.ELIMITED {
-		return s.renderEnrol(c, formStatus(err), a, "", true, passport.ErrorMessage(err))
+		return s.renderEnrol(c, formStatus(err), a, "", true, s.errText(c, err))
 	}
 	if err != nil {
 		return err
@@ -390,7 +390,7 @@ func (s *Server) handleTwoFactorSetupSubmit(c echo.Context, req *passport.AuthRe
 	}
 	codes, err := s.enableTOTP(c.Request().Context(), a, c.FormValue("code"), c.FormValue("password"), needPassword)
 	if code := passport.ErrorCode(err); code == passport.EINVALID || code == passport.ELIMITED {
-		return s.renderEnrol(c, formStatus(err), a, req.ID, needPassword, passport.ErrorMessage(err))
+		return s.renderEnrol(c, formStatus(err), a, req.ID, needPassword, s.errText(c, err))
 	}
 	if err != nil {
 		return err

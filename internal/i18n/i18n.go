@@ -55,6 +55,7 @@ func LoadFS(fsys fs.FS, dir string) (*Catalog, error) {
 		return nil, err
 	}
 	c := &Catalog{bundle: b, byLang: map[string]*Localizer{}, ids: map[string]map[string]bool{}}
+	texts := map[string]string{} // lang + id → its forms, to allow a sentence in two areas only when it reads the same
 	for _, n := range names {
 		mf, err := b.LoadMessageFileFS(fsys, n)
 		if err != nil {
@@ -68,9 +69,11 @@ func LoadFS(fsys fs.FS, dir string) (*Catalog, error) {
 			c.ids[lang] = map[string]bool{}
 		}
 		for _, m := range mf.Messages {
-			if c.ids[lang][m.ID] {
-				return nil, fmt.Errorf("i18n: %s: %q is defined twice for %s", n, m.ID, lang)
+			forms := strings.Join([]string{m.Zero, m.One, m.Two, m.Few, m.Many, m.Other}, "\x00")
+			if prev, ok := texts[lang+"\x00"+m.ID]; ok && prev != forms {
+				return nil, fmt.Errorf("i18n: %s: %q is defined twice for %s, differently", n, m.ID, lang)
 			}
+			texts[lang+"\x00"+m.ID] = forms
 			c.ids[lang][m.ID] = true
 		}
 	}

@@ -117,6 +117,9 @@ func TestCatalogueIsComplete(t *testing.T) {
 				t.Errorf("%s: %q should be one text, like the English", l.Tag, id)
 			}
 			for f, text := range tr {
+				if got, want := verbs(text), verbs(msg["other"]); got != want {
+					t.Errorf("%s: %q (%s) has fmt verbs %q, English has %q", l.Tag, id, f, got, want)
+				}
 				want := placeholders(msg["other"])
 				if got := placeholders(text); !slices.Equal(got, want) && !(plural && f == "one" && slices.Equal(withoutCount(want), withoutCount(got))) {
 					t.Errorf("%s: %q (%s) has placeholders %v, English has %v", l.Tag, id, f, got, want)
@@ -129,6 +132,20 @@ func TestCatalogueIsComplete(t *testing.T) {
 			}
 		}
 	}
+}
+
+// fmtVerb finds fmt verbs, with an optional explicit index: %s, %d, %q, %[2]s, %%.
+var fmtVerb = regexp.MustCompile(`%(?:\[\d+\])?[-+# 0]*\d*(?:\.\d+)?[a-zA-Z%]`)
+
+// verbs lists a text's fmt verbs, sorted, without their indexes (a translation may reorder
+// them with %[n]s).
+func verbs(s string) string {
+	var out []string
+	for _, v := range fmtVerb.FindAllString(s, -1) {
+		out = append(out, regexp.MustCompile(`\[\d+\]`).ReplaceAllString(v, ""))
+	}
+	sort.Strings(out)
+	return strings.Join(out, " ")
 }
 
 // withoutCount drops Count: a language may spell "one" out instead of printing 1.

@@ -116,7 +116,7 @@ func New(cfg Config, db *postgres.DB, provider OIDC, log *slog.Logger) (*Server,
 }
 
 // ServeHTTP makes the server an http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, headAsGet(r)) }
 
 // ipExtractor believes X-Forwarded-For only from the configured proxies. Echo's extractor
 // also trusts every loopback, link-local and private address by default, which would let

@@ -235,7 +235,9 @@ func ensureDemo(ctx context.Context, db *postgres.DB, p passport.Argon2Params) e
 		if err != nil {
 			return err
 		}
-		a.Nickname = "demo"
+		// A person who signed up, as a newcomer trying Passport would be: nothing is locked
+		// (an issued account's names and birth date are the organisation's).
+		a.Nickname, a.RegistrationMethod = "demo", passport.RegisteredSelf
 		if err := db.CreateAccount(ctx, a); err != nil && passport.ErrorCode(err) != passport.EINVALID {
 			return err
 		}

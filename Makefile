@@ -47,10 +47,12 @@ bench: db build
 	fi
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/passport ./internal/oidc ./internal/postgres ./internal/jobs
 
-## lint: formatting, a tidy go.mod, vet and staticcheck (pinned; fetched through the module proxy)
+## lint: formatting, a tidy go.mod, the Go client generated from docs/openapi.yaml, vet and staticcheck (pinned; fetched through the module proxy)
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt -w these:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) mod tidy -diff
+	$(GO) generate ./pkg/...
+	@git diff --exit-code -- pkg/ || { echo "pkg/ differs from docs/openapi.yaml: commit the regenerated client"; exit 1; }
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 

@@ -47,7 +47,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *passport.Account) error {
 		a.RegistrationMethod, a.Status, a.VerificationStatus, a.PasswordHash, a.Publicity, a.PrivateProfile, now,
 	).Scan(&a.ID)
 	if err != nil {
-		if passport.ErrorCode(mapErr(err, "")) == passport.ECONFLICT {
+		if isUniqueViolation(err) {
 			return passport.FieldError("login", "This login is already taken.")
 		}
 		return err
@@ -63,7 +63,7 @@ func (db *DB) Account(ctx context.Context, id string) (*passport.Account, error)
 	}
 	rows, _ := db.pool.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id)
 	a, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.Account])
-	return a, mapErr(err, "No such account.")
+	return a, mapErr(err, passport.Errorf(passport.ENOTFOUND, "No such account."))
 }
 
 // AccountByLogin returns the account whose login folds to the same string as login.
@@ -72,7 +72,7 @@ func (db *DB) AccountByLogin(ctx context.Context, login string) (*passport.Accou
 	rows, _ := db.pool.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE login_folded = $1`,
 		passport.FoldLogin(login))
 	a, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.Account])
-	return a, mapErr(err, "No such account.")
+	return a, mapErr(err, passport.Errorf(passport.ENOTFOUND, "No such account."))
 }
 
 // UpgradePasswordHash replaces the stored password hash with a rehash of the same password
@@ -105,7 +105,7 @@ func (db *DB) UpdateAccount(ctx context.Context, id string, update func(*passpor
 		rows, _ := tx.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1 FOR UPDATE`, id)
 		a, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.Account])
 		if err != nil {
-			return mapErr(err, "No such account.")
+			return mapErr(err, passport.Errorf(passport.ENOTFOUND, "No such account."))
 		}
 		before := *a
 		before.Publicity = maps.Clone(a.Publicity)

@@ -37,7 +37,7 @@ func (db *DB) AuthRequest(ctx context.Context, id string) (*passport.AuthRequest
 	rows, _ := db.pool.Query(ctx, `SELECT `+authRequestColumns+` FROM auth_requests
 		WHERE id = $1 AND expires_at > $2 AND code_used_at IS NULL`, id, db.now())
 	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.AuthRequest])
-	return r, mapErr(err, "This sign-in request has expired or is unknown.")
+	return r, mapErr(err, passport.Errorf(passport.ENOTFOUND, "This sign-in request has expired or is unknown."))
 }
 
 // CompleteAuthRequest marks the request done for the account and session, if it is still

@@ -22,7 +22,7 @@ func (db *DB) CreateClient(ctx context.Context, c *passport.Client) error {
 		passport.NonNil(c.GrantTypes), passport.NonNil(c.Scopes), int(c.AccessTokenLifetime/time.Second),
 		int(c.IDTokenLifetime/time.Second), int(c.RefreshTokenLifetime/time.Second), c.RequireMFA, db.now(),
 	).Scan(&c.CreatedAt)
-	if passport.ErrorCode(mapErr(err, "")) == passport.ECONFLICT {
+	if isUniqueViolation(err) {
 		return passport.FieldError("id", "A client with this ID already exists.")
 	}
 	return err
@@ -40,7 +40,7 @@ func (db *DB) Client(ctx context.Context, id string) (*passport.Client, error) {
 	).Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &c.RedirectURIs, &c.PostLogoutRedirectURIs,
 		&c.GrantTypes, &c.Scopes, &at, &it, &rt, &c.Disabled, &c.RequireMFA, &c.CreatedAt)
 	if err != nil {
-		return nil, mapErr(err, "No such client.")
+		return nil, mapErr(err, passport.Errorf(passport.ENOTFOUND, "No such client."))
 	}
 	c.AccessTokenLifetime = time.Duration(at) * time.Second
 	c.IDTokenLifetime = time.Duration(it) * time.Second

@@ -85,7 +85,7 @@ func (db *DB) AccountForClient(ctx context.Context, accountID, clientID string) 
 	}
 	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByNameLax[row])
 	if err != nil {
-		return nil, nil, mapErr(err, "No such account.")
+		return nil, nil, mapErr(err, passport.Errorf(passport.ENOTFOUND, "No such account."))
 	}
 	fields := make([]passport.Field, len(r.Consented))
 	for i, f := range r.Consented {

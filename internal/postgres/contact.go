@@ -38,7 +38,7 @@ func (db *DB) StartContactChange(ctx context.Context, c *passport.ContactChange,
 		c.Sends, c.CreatedAt = 1, now
 		if err == nil && old.ExpiresAt.After(now) {
 			if wait := old.LastSentAt.Add(lim.ResendAfter).Sub(now); wait > 0 {
-				return passport.Errorf(passport.ELIMITED, "A code was sent a moment ago. You can ask for another in %d seconds.", int(wait.Seconds())+1)
+				return passport.Errorf(passport.ELIMITED, "A code was sent a moment ago. You can ask for another in %d seconds.", passport.Count(int(wait.Seconds())+1))
 			}
 			if old.Sends >= lim.MaxSends {
 				return passport.Errorf(passport.ELIMITED, "Too many codes were sent. Try again after %s.", old.ExpiresAt)
@@ -65,7 +65,7 @@ func (db *DB) PendingChange(ctx context.Context, accountID, kind string) (*passp
 	rows, _ := db.pool.Query(ctx, `SELECT `+contactColumns+` FROM contact_changes
 		WHERE account_id = $1 AND kind = $2 AND expires_at > $3 AND cancelled_at IS NULL`, accountID, kind, db.now())
 	c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.ContactChange])
-	return c, mapErr(err, "There is no pending change.")
+	return c, mapErr(err, passport.Errorf(passport.ENOTFOUND, "There is no pending change."))
 }
 
 // CancelChange cancels a pending change: its code and link stop working at once, but the
@@ -135,11 +135,11 @@ func (db *DB) ConfirmEmailLink(ctx context.Context, linkHash []byte,
 			WHERE link_hash = $1 AND kind = 'email' AND expires_at > $2 AND cancelled_at IS NULL FOR UPDATE`, linkHash, now)
 		c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.ContactChange])
 		if err != nil {
-			return mapErr(err, "This link has expired or was already used.")
+			return mapErr(err, passport.Errorf(passport.ENOTFOUND, "This link has expired or was already used."))
 		}
 		var status string
 		if err := tx.QueryRow(ctx, `SELECT status FROM accounts WHERE id = $1`, c.AccountID).Scan(&status); err != nil {
-			return mapErr(err, "This link has expired or was already used.")
+			return mapErr(err, passport.Errorf(passport.ENOTFOUND, "This link has expired or was already used."))
 		}
 		if status != passport.StatusActive {
 			return passport.Errorf(passport.EFORBIDDEN, "This account cannot change its email address now.")
@@ -155,7 +155,7 @@ func applyChange(ctx context.Context, tx pgx.Tx, c *passport.ContactChange, now 
 	rows, _ := tx.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1 FOR UPDATE`, c.AccountID)
 	before, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.Account])
 	if err != nil {
-		return mapErr(err, "No such account.")
+		return mapErr(err, passport.Errorf(passport.ENOTFOUND, "No such account."))
 	}
 	q := `UPDATE accounts SET email = $2, email_verified = true, updated_at = $3 WHERE id = $1`
 	if c.Kind == "phone" {
@@ -183,7 +183,7 @@ func (db *DB) RemoveContact(ctx context.Context, accountID, kind string) error {
 		err := tx.QueryRow(ctx, `SELECT email, email_verified, phone, phone_verified FROM accounts WHERE id = $1 FOR UPDATE`,
 			accountID).Scan(&email, &emailOK, &phone, &phoneOK)
 		if err != nil {
-			return mapErr(err, "No such account.")
+			return mapErr(err, passport.Errorf(passport.ENOTFOUND, "No such account."))
 		}
 		switch {
 		case kind == "email" && email == "":

@@ -61,20 +61,26 @@ func (db *DB) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, db.pool, fn)
 }
 
-// mapErr turns driver errors into domain errors once, here: no rows → ENOTFOUND, unique
-// violation → ECONFLICT. Anything else stays an internal error.
-func mapErr(err error, notFound string) error {
+// mapErr turns driver errors into domain errors once, here: no rows → notFound (an
+// ENOTFOUND error whose sentence says what is missing), unique violation → ECONFLICT.
+// Anything else stays an internal error.
+func mapErr(err error, notFound *passport.Error) error {
 	if err == nil {
 		return nil
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		return &passport.Error{Code: passport.ENOTFOUND, Message: notFound}
+		return notFound
 	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+	if isUniqueViolation(err) {
 		return passport.Errorf(passport.ECONFLICT, "It already exists.")
 	}
 	return err
+}
+
+// isUniqueViolation reports whether err is PostgreSQL's unique_violation.
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
 }
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)

@@ -68,7 +68,7 @@ func (db *DB) Photo(ctx context.Context, id string) (*Photo, error) {
 	rows, _ := db.pool.Query(ctx, `SELECT p.id, p.account_id, p.content, p.content_type, p.width, p.height, p.created_at
 		FROM photos p JOIN accounts a ON a.id = p.account_id WHERE p.id = $1 AND a.status = 'active'`, id)
 	p, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Photo])
-	return p, mapErr(err, "No such photo.")
+	return p, mapErr(err, passport.Errorf(passport.ENOTFOUND, "No such photo."))
 }
 
 // lockAccount serialises changes to one account (photo replaced while its publicity
@@ -76,5 +76,5 @@ func (db *DB) Photo(ctx context.Context, id string) (*Photo, error) {
 func lockAccount(ctx context.Context, tx pgx.Tx, accountID string) error {
 	var id string
 	err := tx.QueryRow(ctx, `SELECT id FROM accounts WHERE id = $1 FOR UPDATE`, accountID).Scan(&id)
-	return mapErr(err, "No such account.")
+	return mapErr(err, passport.Errorf(passport.ENOTFOUND, "No such account."))
 }

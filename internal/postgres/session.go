@@ -41,7 +41,7 @@ func (db *DB) SessionByToken(ctx context.Context, tokenHash []byte) (*passport.S
 		tokenHash, now)
 	s, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.Session])
 	if err != nil {
-		return nil, mapErr(err, "No such session.")
+		return nil, mapErr(err, passport.Errorf(passport.ENOTFOUND, "No such session."))
 	}
 	if now.Sub(s.LastSeenAt) > time.Minute {
 		if _, err := db.pool.Exec(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1`, s.ID, now); err != nil {

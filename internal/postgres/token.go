@@ -128,7 +128,7 @@ func (db *DB) RefreshToken(ctx context.Context, hash []byte) (*passport.RefreshT
 	}
 	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByNameLax[row])
 	if err != nil {
-		return nil, mapErr(err, "The refresh token is invalid, expired or already used.")
+		return nil, mapErr(err, passport.Errorf(passport.ENOTFOUND, "The refresh token is invalid, expired or already used."))
 	}
 	if r.Reused {
 		if err := db.RevokeFamily(ctx, r.FamilyID); err != nil {
@@ -146,7 +146,7 @@ func (db *DB) RefreshToken(ctx context.Context, hash []byte) (*passport.RefreshT
 func (db *DB) RefreshTokenInfo(ctx context.Context, hash []byte) (*passport.RefreshToken, error) {
 	rows, _ := db.pool.Query(ctx, `SELECT `+refreshTokenColumns+` FROM refresh_tokens r WHERE token_hash = $1`, hash)
 	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.RefreshToken])
-	return r, mapErr(err, "No such refresh token.")
+	return r, mapErr(err, passport.Errorf(passport.ENOTFOUND, "No such refresh token."))
 }
 
 // AccessToken returns a valid access token: not revoked, not expired, and (for a person's
@@ -162,7 +162,7 @@ func (db *DB) AccessToken(ctx context.Context, id string) (*passport.AccessToken
 		  AND NOT EXISTS (SELECT 1 FROM clients c WHERE c.id = t.client_id AND c.disabled)`,
 		id, db.now())
 	t, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.AccessToken])
-	return t, mapErr(err, "The access token is invalid or expired.")
+	return t, mapErr(err, passport.Errorf(passport.ENOTFOUND, "The access token is invalid or expired."))
 }
 
 // AccessTokenInfo returns an access token whatever its state, for revocation.
@@ -172,7 +172,7 @@ func (db *DB) AccessTokenInfo(ctx context.Context, id string) (*passport.AccessT
 	}
 	rows, _ := db.pool.Query(ctx, `SELECT `+accessTokenColumns+` FROM access_tokens WHERE id = $1`, id)
 	t, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.AccessToken])
-	return t, mapErr(err, "No such access token.")
+	return t, mapErr(err, passport.Errorf(passport.ENOTFOUND, "No such access token."))
 }
 
 // RevokeAccessToken revokes one access token.
@@ -206,7 +206,7 @@ func (db *DB) RefreshTokenFamily(ctx context.Context, id string) (family, client
 		return "", "", passport.Errorf(passport.ENOTFOUND, "No such refresh token.")
 	}
 	err = db.pool.QueryRow(ctx, `SELECT family_id, client_id FROM refresh_tokens WHERE id = $1`, id).Scan(&family, &clientID)
-	return family, clientID, mapErr(err, "No such refresh token.")
+	return family, clientID, mapErr(err, passport.Errorf(passport.ENOTFOUND, "No such refresh token."))
 }
 
 // StartFamily creates an empty token family. Code exchanges get theirs when the code is

@@ -21,7 +21,7 @@ type TOTP struct {
 func (db *DB) TOTPOf(ctx context.Context, accountID string) (*TOTP, error) {
 	rows, _ := db.pool.Query(ctx, `SELECT secret_enc, created_at, enabled_at, last_counter FROM totp WHERE account_id = $1`, accountID)
 	t, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[TOTP])
-	return t, mapErr(err, "Two-factor authentication is not set up.")
+	return t, mapErr(err, passport.Errorf(passport.ENOTFOUND, "Two-factor authentication is not set up."))
 }
 
 // StartTOTP stores a new secret waiting for its first code, replacing an earlier pending

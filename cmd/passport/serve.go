@@ -12,9 +12,12 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/passport-idp/passport/internal/config"
+	"github.com/passport-idp/passport/internal/i18n"
 	"github.com/passport-idp/passport/internal/jobs"
 	"github.com/passport-idp/passport/internal/mail"
 	"github.com/passport-idp/passport/internal/oidc"
@@ -118,7 +121,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 func newHandler(ctx context.Context, cfg config.Config, db *postgres.DB, log *slog.Logger) (http.Handler, error) {
 	webKey := cfg.Key("web")
 	rules := profileRules(cfg)
-	policy, err := policyDocument(cfg)
+	policy, err := policyDocuments(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +156,7 @@ func newHandler(ctx context.Context, cfg config.Config, db *postgres.DB, log *sl
 		AssetsDir:       cfg.Dev.AssetsDir,
 		Rules:           rules,
 		Photo:           passport.PhotoLimits{MaxBytes: cfg.Profile.PhotoMaxBytes, MaxSide: cfg.Profile.PhotoMaxSide},
-		Policy:          policy,
+		Policies:        policy,
 		Sealer:          passport.NewSealer(cfg.Key("messages")),
 		TOTPSealer:      passport.NewSealer(cfg.Key("totp")),
 		DeletionGrace:   cfg.Account.DeletionGrace.Duration,
@@ -211,12 +214,27 @@ func profileRules(cfg config.Config) passport.Rules {
 	return passport.NewRules(r)
 }
 
-// policyDocument is the configured personal-data policy, or the sample shipped in templates.
-func policyDocument(cfg config.Config) ([]byte, error) {
+// policyDocuments are the personal-data policy by language ("" for the one that serves
+// the languages without their own): the configured file and its translations beside it
+// (policy.md, policy.ru.md, …), or the sample shipped in templates.
+func policyDocuments(cfg config.Config) (map[string][]byte, error) {
+	read := func(name string) ([]byte, error) { return fs.ReadFile(templates.FS, name) }
+	name := "policy.md"
 	if cfg.Profile.PolicyFile != "" {
-		return os.ReadFile(cfg.Profile.PolicyFile)
+		read, name = os.ReadFile, cfg.Profile.PolicyFile
 	}
-	return fs.ReadFile(templates.FS, "policy.md")
+	main, err := read(name)
+	if err != nil {
+		return nil, err
+	}
+	docs := map[string][]byte{"": main}
+	ext := filepath.Ext(name)
+	for _, l := range i18n.Languages {
+		if b, err := read(strings.TrimSuffix(name, ext) + "." + l.Tag + ext); err == nil {
+			docs[l.Tag] = b
+		}
+	}
+	return docs, nil
 }
 
 // cleanupLoop deletes expired rows every few minutes. Deletes are idempotent, so every

@@ -50,6 +50,11 @@ type Account struct {
 	PurgeInterval Duration `toml:"purge_interval"`
 }
 
+// Languages are the languages Passport ships its pages and message templates in: the tags
+// of internal/i18n.Languages, repeated here because configuration imports nothing of ours
+// (TestLanguagesAreTheCatalogues keeps the two lists the same).
+var Languages = []string{"en", "ru", "et", "nl", "sv"}
+
 // Messages chooses how email, SMS and calls go out, and tunes the queue.
 type Messages struct {
 	// Email is "dev" (the development sink) or "smtp"; SMS is "dev" or "http" (and calls go
@@ -582,8 +587,9 @@ func (m *Messages) validate() error {
 			return bad("templates_dir", "%q is not a folder", m.TemplatesDir)
 		}
 	}
-	if m.DefaultLocale != "en" && m.DefaultLocale != "ru" {
-		return bad("default_locale", "must be a language with shipped templates: en or ru (got %q)", m.DefaultLocale)
+	if !slices.Contains(Languages, m.DefaultLocale) {
+		return bad("default_locale", "must be one of the languages with shipped templates: %s (got %q)",
+			strings.Join(Languages, ", "), m.DefaultLocale)
 	}
 	if m.Workers < 1 || m.Workers > 256 {
 		return bad("workers", "must be between 1 and 256 (got %d)", m.Workers)

@@ -37,10 +37,11 @@ var earliestBirthdate = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
 func (s *Server) updateMain(ctx context.Context, accountID string, in MainInput) (*passport.Account, FieldErrors, error) {
 	errs := FieldErrors{}
 	a, err := s.db.UpdateAccount(ctx, accountID, func(a *passport.Account) error {
-		set := func(f passport.Field, input *string, label string, dst *string) {
+		set := func(f passport.Field, input *string, dst *string) {
 			if input == nil {
 				return
 			}
+			label := passport.FieldLabels[f]
 			v := strings.TrimSpace(*input)
 			if v == *dst {
 				return
@@ -55,15 +56,15 @@ func (s *Server) updateMain(ctx context.Context, accountID string, in MainInput)
 			}
 			*dst = v
 		}
-		set(passport.FieldNickname, in.Nickname, "Public name", &a.Nickname)
-		set(passport.FieldGivenName, in.GivenName, "Given name", &a.GivenName)
-		set(passport.FieldFamilyName, in.FamilyName, "Family name", &a.FamilyName)
+		set(passport.FieldNickname, in.Nickname, &a.Nickname)
+		set(passport.FieldGivenName, in.GivenName, &a.GivenName)
+		set(passport.FieldFamilyName, in.FamilyName, &a.FamilyName)
 		if in.Birthdate != nil {
 			if d, msg := s.parseBirthdate(*in.Birthdate); msg != nil {
 				errs["birthdate"] = msg
 			} else if !sameDate(d, a.Birthdate) {
 				if s.cfg.Rules.IsLocked(a, passport.FieldBirthdate) {
-					errs["birthdate"] = lockedMessage(passport.FieldBirthdate, "Birth date")
+					errs["birthdate"] = lockedMessage(passport.FieldBirthdate, passport.FieldLabels[passport.FieldBirthdate])
 				} else {
 					a.Birthdate = d
 				}
@@ -98,6 +99,8 @@ func (s *Server) updateMain(ctx context.Context, accountID string, in MainInput)
 	return a, nil, err
 }
 
+// lockedMessage refuses a change of a field the organisation manages; label is a sentence of
+// the catalogue.
 func lockedMessage(f passport.Field, label string) *passport.Error {
 	return passport.FieldError(string(f), "%s is managed by your organisation: ask your administrator to change it.", passport.Text(label))
 }

@@ -49,11 +49,12 @@ func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 		if auth := c.Request().Header.Get("Authorization"); auth != "" {
 			scheme, raw, _ := strings.Cut(auth, " ")
 			var t *passport.AccessToken
-			var err error = passport.Errorf(passport.ENOTFOUND, "not a bearer token")
-			if strings.EqualFold(scheme, "Bearer") {
+			var err error
+			bearer := strings.EqualFold(scheme, "Bearer")
+			if bearer {
 				t, err = s.oidc.AccessToken(ctx, strings.TrimSpace(raw))
 			}
-			if passport.ErrorCode(err) == passport.ENOTFOUND {
+			if !bearer || passport.ErrorCode(err) == passport.ENOTFOUND {
 				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="passport", error="invalid_token"`)
 				return passport.Errorf(passport.EUNAUTHORIZED, "The access token is invalid, expired or revoked.")
 			}
@@ -74,7 +75,11 @@ func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="passport"`)
 				return passport.Errorf(passport.EUNAUTHORIZED, "Sign in, or send a bearer access token.")
 			}
-			if err := s.csrf(func(echo.Context) error { return nil })(c); err != nil {
+			if err := s.csrf(func(echo.Context) error { return nil })(c); passport.ErrorCode(err) == passport.EFORBIDDEN {
+				// Said for a program, not as the pages' "this form has expired".
+				return passport.Errorf(passport.EFORBIDDEN,
+					"With the session cookie, send the X-CSRF-Token header with this session's token, from this site.")
+			} else if err != nil {
 				return err
 			}
 			accountID = b.Session.AccountID
@@ -169,7 +174,7 @@ func decodeJSON(c echo.Context, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return passport.Errorf(passport.EINVALID, "The JSON body is invalid: %s.", jsonProblem(err))
+		return jsonProblem(err)
 	}
 	return nil
 }
@@ -214,12 +219,27 @@ func jsonTextOK(b []byte) bool {
 	return true
 }
 
-func jsonProblem(err error) string {
+// jsonProblem says what is wrong with a JSON body that does not decode, in a sentence of the
+// catalogue; only a failure the decoder does not type keeps its own (English) words.
+func jsonProblem(err error) error {
 	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return "field " + te.Field + " has the wrong type"
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te) && te.Field == "":
+		return passport.Errorf(passport.EINVALID, "The JSON body must be an object.")
+	case errors.As(err, &te):
+		return passport.Errorf(passport.EINVALID, "The JSON body is invalid: field %s has the wrong type.", te.Field)
+	case errors.As(err, &se):
+		return passport.Errorf(passport.EINVALID, "The JSON body is not valid JSON (at byte %d).", se.Offset)
+	case errors.Is(err, io.EOF):
+		return passport.Errorf(passport.EINVALID, "The JSON body is empty.")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return passport.Errorf(passport.EINVALID, "The JSON body ends too early.")
 	}
-	return strings.TrimPrefix(err.Error(), "json: ")
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return passport.Errorf(passport.EINVALID, "The JSON body is invalid: unknown field %s.", name)
+	}
+	return passport.Errorf(passport.EINVALID, "The JSON body is invalid: %s.", strings.TrimPrefix(err.Error(), "json: "))
 }
 
 func (s *Server) apiGetMe(c echo.Context) error {
@@ -332,7 +352,7 @@ func (s *Server) apiErrorResponse(c echo.Context, err error) {
 			Message: s.text(c, "Some fields are invalid; nothing was saved."), Fields: s.texts(c, fe.fields)}
 	case errors.As(err, &he):
 		status = he.Code
-		body.Error = apiErrorBody{Code: strings.ReplaceAll(strings.ToLower(http.StatusText(he.Code)), " ", "_"), Message: s.text(c, http.StatusText(he.Code)+".")}
+		body.Error = apiErrorBody{Code: strings.ReplaceAll(strings.ToLower(http.StatusText(he.Code)), " ", "_"), Message: s.httpErrorText(c, he.Code)}
 	default:
 		code := passport.ErrorCode(err)
 		status = statusOf[code]
@@ -349,6 +369,20 @@ func (s *Server) apiErrorResponse(c echo.Context, err error) {
 		}
 	}
 	_ = c.JSON(status, body)
+}
+
+// httpErrorText is the API's message for an error of the router or of the transport (no
+// such address, a method the address does not take, a body over its limit).
+func (s *Server) httpErrorText(c echo.Context, status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return s.text(c, "There is nothing at this address.")
+	case http.StatusMethodNotAllowed:
+		return s.text(c, "This address does not accept this kind of request.")
+	case http.StatusRequestEntityTooLarge:
+		return s.text(c, "What you sent is too large.")
+	}
+	return s.text(c, "The request could not be processed.")
 }
 
 // PendingView is a contact change waiting for its code.
@@ -488,7 +522,7 @@ func (s *Server) apiDeleteMe(c echo.Context) error {
 	}
 	s.setCookie(c, s.cookie.session, "", -1)
 	return c.JSON(http.StatusAccepted, map[string]any{"status": passport.StatusPendingDeletion, "purge_at": purgeAt,
-		"restore": "Sign in at " + s.cfg.Issuer + "/signin before purge_at and choose Restore account."})
+		"restore": s.text(c, "Sign in at %s before purge_at and choose Restore account.", s.cfg.Issuer+"/signin")})
 }
 
 // apiStartTwoFactor returns the secret to enrol, as text, otpauth URI and QR code.

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"html/template"
 	"io"
 	"net/http"
 	"strings"
@@ -39,13 +40,14 @@ func (s *Server) cabinet(h func(echo.Context, *passport.Account) error) echo.Han
 	}
 }
 
+// row is a labelled value; Label and Badge are sentences of the catalogue, shown translated.
 type row struct {
 	Label, Value, Badge string
 }
 
 type privacyRow struct {
 	Field   string
-	Label   string
+	Label   string // a sentence of the catalogue
 	Value   string
 	Level   passport.Publicity
 	Default passport.Publicity
@@ -53,8 +55,8 @@ type privacyRow struct {
 
 type profilePage struct {
 	Base
-	Flash          string
-	Missing        []string
+	Flash          string   // a sentence of the catalogue
+	Missing        []string // the missing fields' labels, translated
 	PhotoURL       string
 	Main           []row
 	Identifiers    []row
@@ -65,6 +67,7 @@ type profilePage struct {
 	AppCount       int
 }
 
+// flashes are the sentences of the catalogue a page shows after an action (?saved=…).
 var flashes = map[string]string{
 	"main": "Your profile is saved.", "photo": "Your photo is saved.", "photo-deleted": "Your photo is deleted.",
 	"privacy": "Your privacy settings are saved.", "revoked": "The application is disconnected.",
@@ -89,15 +92,17 @@ func (s *Server) renderProfile(c echo.Context, status int, a *passport.Account, 
 		PrivateProfile: a.PrivateProfile, PublicURL: "/people/" + a.ID, AppCount: len(apps)}
 	p.Account = a
 	for _, f := range s.cfg.Rules.MissingRequired(a) {
-		p.Missing = append(p.Missing, passport.FieldLabels[f])
+		p.Missing = append(p.Missing, s.text(c, passport.FieldLabels[f]))
 	}
 	if a.PhotoID != "" {
 		p.PhotoURL = "/photos/" + a.PhotoID
 	}
+	label := passport.FieldLabels
 	p.Main = []row{
-		{Label: "Public name", Value: a.Nickname}, {Label: "Given name", Value: a.GivenName},
-		{Label: "Family name", Value: a.FamilyName}, {Label: "Birth date", Value: fieldValue(a, passport.FieldBirthdate)},
-		{Label: "Language", Value: a.Locale},
+		{Label: label[passport.FieldNickname], Value: a.Nickname}, {Label: label[passport.FieldGivenName], Value: a.GivenName},
+		{Label: label[passport.FieldFamilyName], Value: a.FamilyName},
+		{Label: label[passport.FieldBirthdate], Value: s.shownValue(c, a, passport.FieldBirthdate)},
+		{Label: label[passport.FieldLocale], Value: s.shownValue(c, a, passport.FieldLocale)},
 	}
 	verified := func(v bool) string {
 		if v {
@@ -105,22 +110,22 @@ func (s *Server) renderProfile(c echo.Context, status int, a *passport.Account, 
 		}
 		return "not verified"
 	}
-	p.Identifiers = []row{{Label: "Login", Value: a.Login}, {Label: "Passport ID", Value: a.ID}}
+	p.Identifiers = []row{{Label: label[passport.FieldLogin], Value: a.Login}, {Label: "Passport ID", Value: a.ID}}
 	if a.Email != "" {
-		p.Identifiers = append(p.Identifiers, row{Label: "Email", Value: a.Email, Badge: verified(a.EmailVerified)})
+		p.Identifiers = append(p.Identifiers, row{Label: label[passport.FieldEmail], Value: a.Email, Badge: verified(a.EmailVerified)})
 	} else {
-		p.Identifiers = append(p.Identifiers, row{Label: "Email"})
+		p.Identifiers = append(p.Identifiers, row{Label: label[passport.FieldEmail]})
 	}
 	if a.Phone != "" {
-		p.Identifiers = append(p.Identifiers, row{Label: "Phone", Value: a.Phone, Badge: verified(a.PhoneVerified)})
+		p.Identifiers = append(p.Identifiers, row{Label: label[passport.FieldPhone], Value: a.Phone, Badge: verified(a.PhoneVerified)})
 	} else {
-		p.Identifiers = append(p.Identifiers, row{Label: "Phone"})
+		p.Identifiers = append(p.Identifiers, row{Label: label[passport.FieldPhone]})
 	}
 	if a.Organization != "" || a.Position != "" {
-		p.Identifiers = append(p.Identifiers, row{Label: "Organisation", Value: fieldValue(a, passport.FieldOrganization)})
+		p.Identifiers = append(p.Identifiers, row{Label: "Organisation", Value: s.shownValue(c, a, passport.FieldOrganization)})
 	}
 	for _, f := range passport.Fields {
-		p.Privacy = append(p.Privacy, privacyRow{Field: string(f), Label: passport.FieldLabels[f], Value: fieldValue(a, f),
+		p.Privacy = append(p.Privacy, privacyRow{Field: string(f), Label: label[f], Value: s.shownValue(c, a, f),
 			Level: s.cfg.Rules.Level(a, f), Default: s.cfg.Rules.Defaults[f]})
 	}
 	return s.page(c, status, "profile", p)
@@ -135,18 +140,22 @@ type editPage struct {
 	MaxPhoto   string
 }
 
+// editFields are the edit form's inputs; labels and hints are sentences of the catalogue, the
+// template shows them translated. The language is a choice of the languages Passport speaks.
 func (s *Server) editFields(a *passport.Account, values map[string]string, errs map[string]string) []formField {
 	bd := ""
 	if a.Birthdate != nil {
 		bd = a.Birthdate.Format("2006-01-02")
 	}
+	label := passport.FieldLabels
 	fields := []formField{
-		{Name: "nickname", Label: "Public name", Type: "text", Value: a.Nickname, Autocomplete: "nickname",
+		{Name: "nickname", Label: label[passport.FieldNickname], Type: "text", Value: a.Nickname, Autocomplete: "nickname",
 			Hint: "How you appear to others when your name is not shared."},
-		{Name: "given_name", Label: "Given name", Type: "text", Value: a.GivenName, Autocomplete: "given-name"},
-		{Name: "family_name", Label: "Family name", Type: "text", Value: a.FamilyName, Autocomplete: "family-name"},
-		{Name: "birthdate", Label: "Birth date", Type: "date", Value: bd, Autocomplete: "bday", Hint: "YYYY-MM-DD"},
-		{Name: "locale", Label: "Language", Type: "text", Value: a.Locale, Autocomplete: "language", Hint: "A language tag such as en, en-GB or ru."},
+		{Name: "given_name", Label: label[passport.FieldGivenName], Type: "text", Value: a.GivenName, Autocomplete: "given-name"},
+		{Name: "family_name", Label: label[passport.FieldFamilyName], Type: "text", Value: a.FamilyName, Autocomplete: "family-name"},
+		{Name: "birthdate", Label: label[passport.FieldBirthdate], Type: "date", Value: bd, Autocomplete: "bday", Hint: "YYYY-MM-DD"},
+		{Name: "locale", Label: label[passport.FieldLocale], Type: "select", Value: a.Locale, Autocomplete: "language",
+			Hint: "Passport's pages and the messages it sends you are in this language."},
 	}
 	for i := range fields {
 		f := &fields[i]
@@ -300,12 +309,14 @@ type appView struct {
 	Lines []row
 }
 
-// claimLabels name the claims on the connected-apps page.
-var claimLabels = map[string]string{
-	"sub": "Passport ID", "name": "Name", "given_name": "Given name", "family_name": "Family name", "nickname": "Public name",
-	"preferred_username": "Login", "picture": "Photo", "birthdate": "Birth date", "locale": "Language",
-	"email": "Email", "phone_number": "Phone", "organization": "Organisation", "position": "Position", "roles": "Roles",
-	"verification_status": "Verification status", "identifiers": "Linked accounts",
+// claimLabels name the claims on the connected-apps page: sentences of the catalogue.
+var claimLabels = map[string]passport.Text{
+	"sub": passport.Text("Passport ID"), "name": passport.Text("Name"), "given_name": passport.Text("Given name"),
+	"family_name": passport.Text("Family name"), "nickname": passport.Text("Public name"),
+	"preferred_username": passport.Text("Login"), "picture": passport.Text("Photo"), "birthdate": passport.Text("Birth date"),
+	"locale": passport.Text("Language"), "email": passport.Text("Email"), "phone_number": passport.Text("Phone"),
+	"organization": passport.Text("Organisation"), "position": passport.Text("Position"), "roles": passport.Text("Roles"),
+	"verification_status": passport.Text("Verification status"), "identifiers": passport.Text("Linked accounts"),
 }
 
 // handleApps lists connected applications and what each receives now.
@@ -322,10 +333,13 @@ func (s *Server) handleApps(c echo.Context, a *passport.Account) error {
 			"phone_number", "organization", "position", "verification_status"} {
 			if val, ok := app.Receives[claim]; ok {
 				text, _ := val.(string)
-				if claim == "picture" {
-					text = "your photo"
+				switch claim {
+				case "picture":
+					text = s.text(c, "your photo")
+				case "verification_status":
+					text = s.verificationText(c, text)
 				}
-				v.Lines = append(v.Lines, row{Label: claimLabels[claim], Value: text})
+				v.Lines = append(v.Lines, row{Label: string(claimLabels[claim]), Value: text})
 			}
 		}
 		p.Apps = append(p.Apps, v)
@@ -355,12 +369,32 @@ func (s *Server) handleExport(c echo.Context, a *passport.Account) error {
 	return c.Blob(http.StatusOK, "application/json; charset=utf-8", body)
 }
 
-// handlePolicy downloads the personal-data processing policy.
+type policyPage struct {
+	Base
+	Body     template.HTML
+	Download string
+}
+
+// handlePolicy shows the personal-data policy in the page's language (or the document that
+// serves the others) as a page; ?download=1 gives the Markdown file.
 func (s *Server) handlePolicy(c echo.Context) error {
-	disposition := "inline"
-	if c.QueryParam("download") != "" {
-		disposition = "attachment"
+	lang := s.localizer(c).Lang()
+	doc, ok := s.cfg.Policies[lang]
+	if !ok {
+		doc, lang = s.cfg.Policies[""], ""
 	}
-	c.Response().Header().Set("Content-Disposition", disposition+`; filename="personal-data-policy.md"`)
-	return c.Blob(http.StatusOK, "text/markdown; charset=utf-8", s.cfg.Policy)
+	name := "personal-data-policy.md"
+	if lang != "" {
+		name = "personal-data-policy." + lang + ".md"
+	}
+	if c.QueryParam("download") != "" {
+		c.Response().Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+		return c.Blob(http.StatusOK, "text/markdown; charset=utf-8", doc)
+	}
+	body, err := s.pages.markdown(doc)
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, "policy", policyPage{Base: s.base(c, "Personal-data processing policy"), Body: body,
+		Download: "/policy?download=1"})
 }

@@ -2,9 +2,11 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/passport-idp/passport/internal/i18n"
 	"github.com/passport-idp/passport/internal/passport"
 )
 
@@ -17,7 +19,8 @@ type consentPage struct {
 	Offline       bool
 }
 
-// consentScope is one requested scope with its fields.
+// consentScope is one requested scope with its fields. Title and Note are sentences of the
+// catalogue, translated by the page.
 type consentScope struct {
 	Title string
 	Scope string
@@ -26,7 +29,8 @@ type consentScope struct {
 }
 
 // consentLine is one field: public ones are always shared, on-request ones are checkboxes,
-// private ones are hidden with a link to the setting.
+// private ones are hidden with a link to the setting. Label is a sentence of the catalogue
+// (translated by the page), Value is shown as it is.
 type consentLine struct {
 	Field    string
 	Label    string
@@ -80,6 +84,32 @@ func fieldValue(a *passport.Account, f passport.Field) string {
 	return ""
 }
 
+// verificationStatuses name the verification statuses on pages.
+var verificationStatuses = map[string]string{
+	passport.VerificationNew:           "Not verified yet",
+	passport.VerificationRequiresCheck: "Waiting for a check",
+	passport.VerificationVerified:      "Verified",
+	passport.VerificationIncorrectData: "Data found incorrect",
+}
+
+// shownValue is fieldValue in the request's language: a birth date in its words, the
+// language by its name, the photo's placeholder translated.
+func (s *Server) shownValue(c echo.Context, a *passport.Account, f passport.Field) string {
+	switch {
+	case f == passport.FieldBirthdate && a.Birthdate != nil:
+		return s.localizer(c).Date(*a.Birthdate, time.UTC) // a calendar date: no time zone
+	case f == passport.FieldLocale:
+		for _, l := range i18n.Languages {
+			if l.Tag == a.Locale {
+				return l.Name
+			}
+		}
+	case f == passport.FieldPicture && a.PhotoID != "":
+		return s.text(c, "Your photo")
+	}
+	return fieldValue(a, f)
+}
+
 // handleConsentForm shows, per requested scope, every field with its value and level.
 func (s *Server) handleConsentForm(c echo.Context, req *passport.AuthRequest, client *passport.Client, _ *passport.Session, a *passport.Account) error {
 	ctx, id := c.Request().Context(), req.ID
@@ -101,7 +131,7 @@ func (s *Server) handleConsentForm(c echo.Context, req *passport.AuthRequest, cl
 				level = passport.Private
 			}
 			page.Scopes = append(page.Scopes, consentScope{Title: scopeTitles[scope], Scope: scope,
-				Lines: []consentLine{{Label: "Verification status", Value: a.VerificationStatus, Level: level}}})
+				Lines: []consentLine{{Label: "Verification status", Value: s.verificationText(c, a.VerificationStatus), Level: level}}})
 			continue
 		}
 		title, ok := scopeTitles[scope]
@@ -111,7 +141,7 @@ func (s *Server) handleConsentForm(c echo.Context, req *passport.AuthRequest, cl
 		cs := consentScope{Title: title, Scope: scope}
 		for _, it := range s.cfg.Rules.ConsentItems(a, []string{scope}, decisions) {
 			line := consentLine{Field: string(it.Field), Label: passport.FieldLabels[it.Field],
-				Value: fieldValue(a, it.Field), Level: it.Level, Checked: !it.Decided || it.Granted}
+				Value: s.shownValue(c, a, it.Field), Level: it.Level, Checked: !it.Decided || it.Granted}
 			if it.Field == passport.FieldPicture {
 				line.PhotoURL = "/photos/" + a.PhotoID
 			}
@@ -126,6 +156,14 @@ func (s *Server) handleConsentForm(c echo.Context, req *passport.AuthRequest, cl
 		page.Scopes = append(page.Scopes, cs)
 	}
 	return s.page(c, http.StatusOK, "consent", page)
+}
+
+// verificationText names a verification status in the request's language.
+func (s *Server) verificationText(c echo.Context, status string) string {
+	if t, ok := verificationStatuses[status]; ok {
+		return s.text(c, t)
+	}
+	return status
 }
 
 // handleConsentSubmit stores a decision for every on-request field of the request (ticked:

@@ -147,7 +147,7 @@ func (s *Server) changeNotices(before *passport.Account, c *passport.ContactChan
 		return nil, nil
 	}
 	m, err := s.message(passport.ChannelEmail, before.Email, c.Kind+"_changed", before, MessageData{NewValue: c.Value,
-		When: s.now()})
+		At: s.db.Now()})
 	return []passport.Outgoing{m}, err
 }
 
@@ -196,7 +196,7 @@ func (s *Server) changePassword(ctx context.Context, a *passport.Account, curren
 	}
 	var notice []passport.Outgoing
 	if a.Email != "" {
-		m, err := s.message(passport.ChannelEmail, a.Email, "password_changed", a, MessageData{When: s.db.Now().UTC().Format("2 January 2006 15:04 MST")})
+		m, err := s.message(passport.ChannelEmail, a.Email, "password_changed", a, MessageData{At: s.db.Now()})
 		if err != nil {
 			return err
 		}

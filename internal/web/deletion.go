@@ -45,9 +45,8 @@ func (s *Server) scheduleDeletion(c echo.Context, a *passport.Account, password,
 	purgeAt := s.db.Now().Add(s.cfg.DeletionGrace).UTC()
 	var msgs []passport.Outgoing
 	if a.Email != "" {
-		when := purgeAt.Format("2 January 2006 15:04 MST")
 		notice, err := s.message(passport.ChannelEmail, a.Email, "account_deletion_scheduled", a,
-			MessageData{When: when, Link: s.cfg.Issuer + "/signin"})
+			MessageData{At: purgeAt, Zone: s.zone(c), Link: s.cfg.Issuer + "/signin"})
 		if err != nil {
 			return time.Time{}, err
 		}
@@ -112,7 +111,7 @@ func (s *Server) handleRestore(c echo.Context) error {
 	}
 	var notice []passport.Outgoing
 	if a.Email != "" {
-		m, err := s.message(passport.ChannelEmail, a.Email, "account_restored", a, MessageData{When: s.now()})
+		m, err := s.message(passport.ChannelEmail, a.Email, "account_restored", a, MessageData{At: s.db.Now(), Zone: s.zone(c)})
 		if err != nil {
 			return err
 		}

@@ -38,9 +38,17 @@ func asUnavailable(c echo.Context, err error) error {
 
 type errorPage struct {
 	Base
+	// Heading, Message and Detail are in the request's language already.
 	Heading string
 	Message string
 	Detail  string // technical detail for the application's developer
+}
+
+// httpErrorMessages explain the router's own errors.
+var httpErrorMessages = map[int]*passport.Error{
+	http.StatusNotFound:              {Message: "There is no page at this address."},
+	http.StatusMethodNotAllowed:      {Message: "This address does not accept this kind of request."},
+	http.StatusRequestEntityTooLarge: {Message: "What you sent is too large."},
 }
 
 // handleError is the one place errors become responses. Domain errors show their safe
@@ -54,25 +62,23 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if passport.ErrorCode(err) == passport.EUNAVAILABLE {
 		c.Response().Header().Set("Retry-After", retryAfter)
 	}
-	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
+	// The API and the JSON documents (profile.json) answer errors in JSON.
+	if p := c.Request().URL.Path; strings.HasPrefix(p, "/api/") || strings.HasSuffix(p, ".json") {
 		s.apiErrorResponse(c, err)
 		return
 	}
+	// The heading is a sentence of the catalogue: "Something went wrong", or the status's
+	// text ("Not Found"), which the catalogue has too.
 	status, heading, message := http.StatusInternalServerError, "Something went wrong", passport.AsError(err)
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &he):
 		status = he.Code
 		heading = http.StatusText(he.Code)
-		text := map[int]string{
-			http.StatusNotFound:              "There is no page at this address.",
-			http.StatusMethodNotAllowed:      "This address does not accept this kind of request.",
-			http.StatusRequestEntityTooLarge: "What you sent is too large.",
-		}[he.Code]
-		if text == "" {
-			text = "The request could not be processed."
+		message = httpErrorMessages[he.Code]
+		if message == nil {
+			message = &passport.Error{Message: "The request could not be processed."}
 		}
-		message = &passport.Error{Message: text}
 	case passport.ErrorCode(err) != passport.EINTERNAL:
 		status = statusOf[passport.ErrorCode(err)]
 		heading = http.StatusText(status)

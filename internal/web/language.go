@@ -34,7 +34,7 @@ func accountOf(c echo.Context) *passport.Account {
 	return a
 }
 
-// localizer is the request's language, chosen in this order (SPEC §8): the ui_locales of
+// localizer is the request's language, chosen in this order (SPEC §11): the ui_locales of
 // the authorization request being served, the signed-in person's language, the language
 // chosen with the switcher (a cookie), the browser's Accept-Language, the configured
 // default. It is decided once per request.

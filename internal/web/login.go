@@ -17,16 +17,18 @@ import (
 
 type signinPage struct {
 	Base
-	Notice        string
+	Notice        string // a sentence of the catalogue, translated by the page
 	AuthRequestID string
 	ClientName    string
 	Login         string
-	Error         string
+	Error         string // already in the request's language
 }
 
-// msgWrongCredentials is the one message for an unknown login and a wrong password, so the
-// page does not reveal which logins exist.
-const msgWrongCredentials = "Wrong login or password."
+// signinNotices are what the sign-in page says after the cabinet sent the person there.
+var signinNotices = map[string]string{
+	"password":   "Your password was changed and every device was signed out. Sign in with the new password.",
+	"everywhere": "You were signed out on every device.",
+}
 
 // authRequest loads the auth request of a page and checks that this browser started it.
 // Returns ENOTFOUND (shown as a page, never redirected) otherwise.
@@ -60,10 +62,7 @@ func (s *Server) handleSigninForm(c echo.Context) error {
 		if b.Session != nil {
 			return c.Redirect(http.StatusFound, "/")
 		}
-		return s.page(c, http.StatusOK, "signin", signinPage{Base: s.base(c, "Sign in"), Notice: map[string]string{
-			"password":   "Your password was changed and every device was signed out. Sign in with the new password.",
-			"everywhere": "You were signed out on every device.",
-		}[c.QueryParam("notice")]})
+		return s.page(c, http.StatusOK, "signin", signinPage{Base: s.base(c, "Sign in"), Notice: signinNotices[c.QueryParam("notice")]})
 	}
 	req, client, err := s.authRequest(c, id)
 	if err != nil {
@@ -103,15 +102,19 @@ func (s *Server) handleSigninSubmit(c echo.Context) error {
 	if client != nil {
 		form.ClientName = client.DisplayName()
 	}
+	// fail shows the form again with msg, already in the request's language.
 	fail := func(status int, msg string) error {
 		form.Error = msg
 		return s.page(c, status, "signin", form)
 	}
+	// The one message for an unknown login and a wrong password, so the page does not
+	// reveal which logins exist.
+	wrongCredentials := s.text(c, "Wrong login or password.")
 	if login == "" || password == "" {
-		return fail(http.StatusBadRequest, "Enter your login and password.")
+		return fail(http.StatusBadRequest, s.text(c, "Enter your login and password."))
 	}
 	if len(login) > 256 || len(password) > 1024 {
-		return fail(http.StatusBadRequest, msgWrongCredentials)
+		return fail(http.StatusBadRequest, wrongCredentials)
 	}
 
 	// Every counter moves before the password is checked, in one statement, so parallel
@@ -143,7 +146,11 @@ func (s *Server) handleSigninSubmit(c echo.Context) error {
 	if !retry.IsZero() {
 		wait := retry.Sub(s.db.Now())
 		c.Response().Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
-		return fail(http.StatusTooManyRequests, fmt.Sprintf("Too many sign-in attempts. Try again in %s.", humanDuration(wait)))
+		msg := s.text(c, "Too many sign-in attempts. Try again in a minute.")
+		if m := int(math.Ceil(wait.Minutes())); m > 1 {
+			msg = s.text(c, "Too many sign-in attempts. Try again in %d minutes.", passport.Count(m))
+		}
+		return fail(http.StatusTooManyRequests, msg)
 	}
 	// notChecked hands the attempt back when the password could not be checked at all (the
 	// server too busy): no guess was made.
@@ -160,7 +167,7 @@ func (s *Server) handleSigninSubmit(c echo.Context) error {
 		if _, _, err := passport.CheckPassword(ctx, s.dummyHash, password, s.cfg.Argon2); err != nil {
 			return notChecked(err)
 		}
-		return fail(http.StatusUnauthorized, msgWrongCredentials)
+		return fail(http.StatusUnauthorized, wrongCredentials)
 	}
 	if err != nil {
 		return err
@@ -170,7 +177,7 @@ func (s *Server) handleSigninSubmit(c echo.Context) error {
 		return notChecked(err)
 	}
 	if !ok {
-		return fail(http.StatusUnauthorized, msgWrongCredentials)
+		return fail(http.StatusUnauthorized, wrongCredentials)
 	}
 	if err := s.db.ResetLimit(ctx, lockKey); err != nil {
 		return err
@@ -189,14 +196,14 @@ func (s *Server) handleSigninSubmit(c echo.Context) error {
 	}
 	if req != nil && req.HintSubject != "" && req.HintSubject != account.ID {
 		// OIDC Core §3.1.2.1: the application asked for a particular person.
-		return fail(http.StatusForbidden, "The application asked you to sign in with a different account.")
+		return fail(http.StatusForbidden, s.text(c, "The application asked you to sign in with a different account."))
 	}
 	switch account.Status {
 	case passport.StatusActive, passport.StatusPendingDeletion:
 	case passport.StatusBlocked:
-		return fail(http.StatusForbidden, "This account is blocked. Contact your administrator.")
+		return fail(http.StatusForbidden, s.text(c, "This account is blocked. Contact your administrator."))
 	default:
-		return fail(http.StatusForbidden, "This account cannot sign in.")
+		return fail(http.StatusForbidden, s.text(c, "This account cannot sign in."))
 	}
 	secret, err := s.totpSecret(ctx, account.ID)
 	if err != nil {
@@ -477,13 +484,6 @@ func (s *Server) handleCompleteSubmit(c echo.Context, req *passport.AuthRequest,
 		return s.renderComplete(c, http.StatusBadRequest, req, client, a, values, errs)
 	}
 	return s.continueFlow(c, req, client, sess)
-}
-
-func humanDuration(d time.Duration) string {
-	if m := int(math.Ceil(d.Minutes())); m > 1 {
-		return fmt.Sprintf("%d minutes", m)
-	}
-	return "a minute"
 }
 
 // cleanText makes s storable: valid UTF-8, no NUL, at most n bytes.

@@ -8,20 +8,82 @@ import (
 	"os"
 	"strings"
 	texttemplate "text/template"
+	"time"
 
+	"golang.org/x/text/feature/plural"
+	"golang.org/x/text/language"
+
+	"github.com/passport-idp/passport/internal/i18n"
 	"github.com/passport-idp/passport/internal/passport"
 	"github.com/passport-idp/passport/templates"
 )
 
 // MessageData is what message templates may use.
+//
+// Times are shown in the message's language and in Zone, always naming the zone: .When,
+// .DateTime ("27 December 2026, 14:56 (UTC)", "27 декабря 2026 г., 14:56 (UTC)") and
+// .Date ("27 December 2026") all show At. Templates also have the function plural, which
+// chooses the form of a word for a number by the language's CLDR rules:
+// {{.Minutes}} {{plural .Minutes "one" "минуту" "few" "минуты" "many" "минут"}}.
 type MessageData struct {
 	Name     string // how to address the person
 	Login    string
 	Code     string
 	Link     string
 	NewValue string // the new email or phone
-	When     string
-	Minutes  int
+	// When is At in the message's language and time zone (filled in when the message is
+	// rendered). A caller that sets no At may still give When in the form Passport used to
+	// write, "2 January 2006 15:04 UTC": it is read as At, and shown like any other time.
+	When    string
+	Minutes int
+	// At is the moment the message is about (a change, the end of the grace period); Zone
+	// the time zone to show it in, the person's when known; nil is UTC.
+	At   time.Time
+	Zone *time.Location
+
+	loc *i18n.Localizer
+}
+
+// legacyWhen is how callers wrote When before messages showed times in their language.
+const legacyWhen = "2 January 2006 15:04 MST"
+
+// Date shows At's date in the message's language and time zone, or "" without At.
+func (d MessageData) Date() string {
+	if d.At.IsZero() || d.loc == nil {
+		return ""
+	}
+	return d.loc.Date(d.At, d.zone())
+}
+
+// DateTime shows At's date, time and zone in the message's language and time zone, or ""
+// without At.
+func (d MessageData) DateTime() string {
+	if d.At.IsZero() || d.loc == nil {
+		return ""
+	}
+	return d.loc.DateTime(d.At, d.zone())
+}
+
+func (d MessageData) zone() *time.Location {
+	if d.Zone == nil {
+		return time.UTC
+	}
+	return d.Zone
+}
+
+// localize prepares data for a message in l's language: At (or a When in the old English
+// form) becomes When in that language.
+func (d MessageData) localize(l *i18n.Localizer) MessageData {
+	d.loc = l
+	if d.At.IsZero() && d.When != "" {
+		if t, err := time.Parse(legacyWhen, d.When); err == nil {
+			d.At = t
+		}
+	}
+	if !d.At.IsZero() {
+		d.When = d.DateTime()
+	}
+	return d
 }
 
 // messageTemplates renders messages/<kind>.<language>.tmpl: a "subject", a "text" and, for
@@ -52,8 +114,43 @@ func (m *messageTemplates) file(kind, lang string) ([]byte, bool) {
 	return b, err == nil
 }
 
-// render picks the person's language when a template exists for it, else the default.
-func (m *messageTemplates) render(kind, locale string, data MessageData) (passport.Content, string, error) {
+// pluralFunc is the templates' plural function for lang: plural N "one" "…" "other" "…"
+// returns the form N takes (CLDR cardinal categories zero, one, two, few, many, other),
+// else the "other" form; a template that gives neither fails to render.
+func pluralFunc(lang string) func(n int, forms ...string) (string, error) {
+	tag, err := language.Parse(lang)
+	if err != nil {
+		tag = language.English
+	}
+	names := map[plural.Form]string{plural.Zero: "zero", plural.One: "one", plural.Two: "two",
+		plural.Few: "few", plural.Many: "many", plural.Other: "other"}
+	return func(n int, forms ...string) (string, error) {
+		if len(forms)%2 != 0 {
+			return "", fmt.Errorf("plural: forms come in pairs, category and text (got %d strings)", len(forms))
+		}
+		if n < 0 {
+			n = -n
+		}
+		want := names[plural.Cardinal.MatchPlural(tag, n%10_000_000, 0, 0, 0, 0)]
+		other, haveOther := "", false
+		for i := 0; i < len(forms); i += 2 {
+			switch forms[i] {
+			case want:
+				return forms[i+1], nil
+			case "other":
+				other, haveOther = forms[i+1], true
+			}
+		}
+		if !haveOther {
+			return "", fmt.Errorf("plural: no %q or \"other\" form for %d in %s", want, n, lang)
+		}
+		return other, nil
+	}
+}
+
+// render picks the person's language when a template exists for it, else the default, and
+// shows times in that language through the catalogue.
+func (m *messageTemplates) render(cat *i18n.Catalog, kind, locale string, data MessageData) (passport.Content, string, error) {
 	lang, _, _ := strings.Cut(strings.ToLower(locale), "-")
 	src, ok := m.file(kind, lang)
 	if !ok {
@@ -62,8 +159,12 @@ func (m *messageTemplates) render(kind, locale string, data MessageData) (passpo
 			return passport.Content{}, "", fmt.Errorf("no message template %s.%s.tmpl", kind, lang)
 		}
 	}
+	if cat != nil {
+		data = data.localize(cat.For(lang))
+	}
+	funcs := map[string]any{"plural": pluralFunc(lang)}
 	var c passport.Content
-	tt, err := texttemplate.New(kind).Option("missingkey=error").Parse(string(src))
+	tt, err := texttemplate.New(kind).Option("missingkey=error").Funcs(funcs).Parse(string(src))
 	if err != nil {
 		return c, "", fmt.Errorf("message template %s.%s: %w", kind, lang, err)
 	}
@@ -82,7 +183,7 @@ func (m *messageTemplates) render(kind, locale string, data MessageData) (passpo
 		return c, "", err
 	}
 	if tt.Lookup("html") != nil {
-		ht, err := htmltemplate.New(kind).Option("missingkey=error").Parse(string(src))
+		ht, err := htmltemplate.New(kind).Option("missingkey=error").Funcs(funcs).Parse(string(src))
 		if err != nil {
 			return c, "", err
 		}
@@ -90,12 +191,14 @@ func (m *messageTemplates) render(kind, locale string, data MessageData) (passpo
 		if err := ht.ExecuteTemplate(&b, "html", data); err != nil {
 			return c, "", err
 		}
-		c.HTML = "<!doctype html><html><body style=\"font-family:sans-serif\">" + b.String() + "</body></html>"
+		c.HTML = "<!doctype html><html lang=\"" + htmltemplate.HTMLEscapeString(lang) + "\"><body style=\"font-family:sans-serif\">" +
+			b.String() + "</body></html>"
 	}
 	return c, lang, nil
 }
 
-// message renders and seals one message for the queue.
+// message renders and seals one message for the queue, in the account's language when a
+// template exists for it, else in the configured default.
 func (s *Server) message(channel, to, kind string, a *passport.Account, data MessageData) (passport.Outgoing, error) {
 	if data.Name == "" {
 		data.Name = a.Name()
@@ -103,7 +206,7 @@ func (s *Server) message(channel, to, kind string, a *passport.Account, data Mes
 	if data.Login == "" {
 		data.Login = a.Login
 	}
-	content, lang, err := s.msgs.render(kind, a.Locale, data)
+	content, lang, err := s.msgs.render(s.cat, kind, a.Locale, data)
 	if err != nil {
 		return passport.Outgoing{}, err
 	}

@@ -315,8 +315,8 @@ func (s *Server) authorizeErrors(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if rec.status >= http.StatusBadRequest && !strings.HasPrefix(rec.header.Get("Content-Type"), "application/json") {
 			rec.header.Del("Content-Type")
-			return s.requestRefusedPage(c, "Sign-in request refused", "This sign-in request cannot be processed",
-				"The application sent a request that Passport cannot accept. Return to the application and try again, or tell its administrator.",
+			return s.requestRefusedPage(c, passport.Text("Sign-in request refused"), passport.Text("This sign-in request cannot be processed"),
+				passport.Text("The application sent a request that Passport cannot accept. Return to the application and try again, or tell its administrator."),
 				explainAuthorizeError(rec.body.String()))
 		}
 		return rec.flush(c)
@@ -340,56 +340,60 @@ func (s *Server) endSessionErrors(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		var e protocolError
 		_ = json.Unmarshal(rec.body.Bytes(), &e)
-		detail := map[string]string{
-			"id_token_hint invalid":                         "The id_token_hint is not an ID token issued by Passport.",
-			"client_id does not match azp of id_token_hint": "The client_id does not match the application of the id_token_hint.",
-		}[e.Description]
+		detail := endSessionDetails[e.Description]
 		switch {
-		case detail != "":
+		case detail != nil:
 		case e.Error == "invalid_client":
-			detail = "The application (client_id) is not registered with Passport."
+			detail = &passport.Error{Message: "The application (client_id) is not registered with Passport."}
 		case strings.Contains(e.Description, "post_logout_redirect_uri"):
-			detail = "The address to return to (post_logout_redirect_uri) is not registered for this application."
+			detail = &passport.Error{Message: "The address to return to (post_logout_redirect_uri) is not registered for this application."}
 		default:
-			detail = "The request's parameters could not be read."
+			detail = &passport.Error{Message: "The request's parameters could not be read."}
 		}
-		return s.requestRefusedPage(c, "Sign-out request refused", "This sign-out request cannot be processed",
-			"The application sent a sign-out request that Passport cannot accept. You are still signed in to Passport; "+
-				"you can sign out from your profile page.", detail)
+		return s.requestRefusedPage(c, passport.Text("Sign-out request refused"), passport.Text("This sign-out request cannot be processed"),
+			passport.Text("The application sent a sign-out request that Passport cannot accept. You are still signed in to Passport; you can sign out from your profile page."),
+			detail)
 	}
 }
 
+// endSessionDetails explain the library's logout errors by their description.
+var endSessionDetails = map[string]*passport.Error{
+	"id_token_hint invalid":                         {Message: "The id_token_hint is not an ID token issued by Passport."},
+	"client_id does not match azp of id_token_hint": {Message: "The client_id does not match the application of the id_token_hint."},
+}
+
 // requestRefusedPage is the 400 page of a protocol request a browser brought: a sentence
-// for the person and one for the application's developer.
-func (s *Server) requestRefusedPage(c echo.Context, title, heading, message, detail string) error {
+// for the person and one for the application's developer, shown in the request's language.
+func (s *Server) requestRefusedPage(c echo.Context, title, heading, message passport.Text, detail *passport.Error) error {
 	c.Response().Header().Set("Content-Security-Policy", cspPage)
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return s.page(c, http.StatusBadRequest, "error", errorPage{Base: s.base(c, title), Heading: heading,
-		Message: message, Detail: detail})
+	return s.page(c, http.StatusBadRequest, "error", errorPage{Base: s.base(c, string(title)), Heading: s.text(c, string(heading)),
+		Message: s.text(c, string(message)), Detail: s.errText(c, detail)})
 }
 
 var paramName = regexp.MustCompile(`for "([a-z_]{1,40})"`)
 
 // explainAuthorizeError says in words what was wrong with a request the library refused,
-// without repeating its text (which names Go packages and internal errors).
-func explainAuthorizeError(text string) string {
+// without repeating its text (which names Go packages and internal errors): a sentence of
+// the catalogue with its arguments, shown in the person's language.
+func explainAuthorizeError(text string) *passport.Error {
 	switch t := strings.ToLower(text); {
 	case strings.Contains(t, "retrieve client"):
-		return "The application (client_id) is not registered with Passport."
+		return passport.Errorf(passport.EINVALID, "The application (client_id) is not registered with Passport.")
 	case strings.Contains(t, "missing client_id"):
-		return "The request does not name the application: client_id is missing."
+		return passport.Errorf(passport.EINVALID, "The request does not name the application: client_id is missing.")
 	case strings.Contains(t, "missing redirect_uri"), strings.Contains(t, "redirect_uri is missing in the request"):
-		return "The request does not say where to return: redirect_uri is missing."
+		return passport.Errorf(passport.EINVALID, "The request does not say where to return: redirect_uri is missing.")
 	case strings.Contains(t, "redirect_uri is missing in the client configuration"):
-		return "The address to return to (redirect_uri) is not registered for this application."
+		return passport.Errorf(passport.EINVALID, "The address to return to (redirect_uri) is not registered for this application.")
 	case strings.Contains(t, "redirect_uri is http"), strings.Contains(t, "custom schema"):
-		return "The address to return to (redirect_uri) is not allowed for this application."
+		return passport.Errorf(passport.EINVALID, "The address to return to (redirect_uri) is not allowed for this application.")
 	case strings.Contains(t, "not found or expired"):
-		return "This sign-in request has expired or was started in another browser."
+		return passport.Errorf(passport.EINVALID, "This sign-in request has expired or was started in another browser.")
 	case paramName.MatchString(text):
-		return "The parameter " + paramName.FindStringSubmatch(text)[1] + " has a value Passport cannot read."
+		return passport.Errorf(passport.EINVALID, "The parameter %s has a value Passport cannot read.", paramName.FindStringSubmatch(text)[1])
 	}
-	return "The request's parameters could not be read."
+	return passport.Errorf(passport.EINVALID, "The request's parameters could not be read.")
 }
 
 // noQuery refuses credentials in the URL of the token, introspection and revocation

@@ -73,45 +73,72 @@ func (s *Server) publicProfile(a *passport.Account) PublicProfile {
 	return p
 }
 
-// DisplayName is the public name to show: public names, else the public name (nickname).
+// DisplayName is the public name to show: public names, else the public name (nickname),
+// else "" when neither is public.
 func (p PublicProfile) DisplayName() string {
 	if n := strings.TrimSpace(p.GivenName + " " + p.FamilyName); n != "" {
 		return n
 	}
-	if p.Nickname != "" {
-		return p.Nickname
+	return p.Nickname
+}
+
+// personName is the name the public profile and the vCard show, in the request's language
+// for a person who shows no name.
+func (s *Server) personName(c echo.Context, p PublicProfile) string {
+	if n := p.DisplayName(); n != "" {
+		return n
 	}
-	return "Passport user"
+	return s.text(c, "Passport user")
 }
 
 // person loads an active account for the public pages; anything else is "not found".
 func (s *Server) person(c echo.Context) (*passport.Account, error) {
 	a, err := s.db.Account(c.Request().Context(), c.Param("id"))
-	if err == nil && a.Status != passport.StatusActive {
-		err = passport.Errorf(passport.ENOTFOUND, "No such person.")
-	}
-	if passport.ErrorCode(err) == passport.ENOTFOUND {
+	if passport.ErrorCode(err) == passport.ENOTFOUND || (err == nil && a.Status != passport.StatusActive) {
 		return nil, passport.Errorf(passport.ENOTFOUND, "There is no public profile at this address.")
 	}
 	return a, err
 }
 
+// personPage is the public profile; Name and Birthdate are shown in the request's language.
 type personPage struct {
 	Base
-	Profile PublicProfile
-	Own     bool
+	Profile   PublicProfile
+	Name      string
+	Birthdate string
+	Own       bool
 }
 
 func (s *Server) handlePerson(c echo.Context) error {
+	if err := s.noteViewer(c); err != nil {
+		return err
+	}
 	a, err := s.person(c)
 	if err != nil {
 		return err
 	}
 	p := personPage{Base: s.base(c, "Public profile"), Profile: s.publicProfile(a)}
+	p.Name = s.personName(c, p.Profile)
+	if p.Profile.Birthdate != "" {
+		p.Birthdate = s.shownValue(c, a, passport.FieldBirthdate)
+	}
 	if sess := browserOf(c).Session; sess != nil && sess.AccountID == a.ID {
 		p.Own = true
 	}
 	return s.page(c, http.StatusOK, "person", p)
+}
+
+// noteViewer notes the signed-in person, if any, on a page anyone may open, so that they
+// read it in their own language (SPEC §11) and the header names them.
+func (s *Server) noteViewer(c echo.Context) error {
+	viewer, err := s.signedIn(c)
+	if err != nil {
+		return err
+	}
+	if viewer != nil {
+		withAccount(c, viewer)
+	}
+	return nil
 }
 
 func (s *Server) handlePersonJSON(c echo.Context) error {
@@ -131,7 +158,7 @@ func (s *Server) handleVCard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := s.vcard(a)
+	body, err := s.vcard(c, a)
 	if err != nil {
 		return err
 	}
@@ -140,11 +167,11 @@ func (s *Server) handleVCard(c echo.Context) error {
 	return c.Blob(http.StatusOK, "text/vcard; charset=utf-8", body)
 }
 
-func (s *Server) vcard(a *passport.Account) ([]byte, error) {
+func (s *Server) vcard(c echo.Context, a *passport.Account) ([]byte, error) {
 	p := s.publicProfile(a)
 	card := vcard.Card{}
 	card.SetValue(vcard.FieldVersion, "3.0")
-	card.SetValue(vcard.FieldFormattedName, p.DisplayName())
+	card.SetValue(vcard.FieldFormattedName, s.personName(c, p))
 	// N and ORG are ;-separated and go-vcard does not escape ';' inside a component.
 	component := strings.NewReplacer(";", ",").Replace
 	card.SetName(&vcard.Name{FamilyName: component(p.FamilyName), GivenName: component(p.GivenName)})

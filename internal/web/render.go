@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/yuin/goldmark"
 
 	"github.com/passport-idp/passport/internal/i18n"
 	"github.com/passport-idp/passport/internal/passport"
@@ -93,6 +94,16 @@ func pageFuncs(l *i18n.Localizer) template.FuncMap {
 			return template.HTML(l.Sprintf(format, args...))
 		},
 	}
+}
+
+// markdown renders a Markdown document (the policy) as HTML. Raw HTML in it is left out, so
+// an operator's document cannot put script on the page.
+func (r *renderer) markdown(doc []byte) (template.HTML, error) {
+	var buf bytes.Buffer
+	if err := goldmark.New().Convert(doc, &buf); err != nil {
+		return "", err
+	}
+	return template.HTML(buf.String()), nil
 }
 
 func (r *renderer) render(lang, name string, data any) ([]byte, error) {

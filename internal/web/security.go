@@ -13,7 +13,6 @@ import (
 type contactPage struct {
 	Base
 	Kind       string // "email" or "phone"
-	Title      string
 	Current    string
 	Verified   bool
 	Pending    *passport.ContactChange
@@ -21,15 +20,20 @@ type contactPage struct {
 	Method     string
 	Error      string
 	CodeError  string
-	Flash      string
+	Flash      string // a sentence of the catalogue
 	CanCall    bool
 	CodeDigits int
 }
 
-var contactTitles = map[string]string{"email": "Email address", "phone": "Phone number"}
+// contactTitles and removeTitles are the titles of the email and phone pages.
+var (
+	contactTitles = map[string]passport.Text{"email": passport.Text("Email address"), "phone": passport.Text("Phone number")}
+	removeTitles  = map[string]passport.Text{"email": passport.Text("Delete your email address?"),
+		"phone": passport.Text("Delete your phone number?")}
+)
 
 func (s *Server) renderContact(c echo.Context, status int, a *passport.Account, kind string, value, method string, err error) error {
-	p := contactPage{Base: s.base(c, contactTitles[kind]), Kind: kind, Title: contactTitles[kind], Value: value,
+	p := contactPage{Base: s.base(c, string(contactTitles[kind])), Kind: kind, Value: value,
 		Method: method, Flash: flashes[c.QueryParam("saved")], CanCall: true, CodeDigits: 6}
 	p.Account = a
 	if kind == "email" {
@@ -111,13 +115,13 @@ func (s *Server) handleContactCancel(c echo.Context, a *passport.Account) error 
 
 type removePage struct {
 	Base
-	Kind, Title, Current string
+	Kind, Current string
 }
 
 // handleContactRemoveForm asks before deleting the email or phone.
 func (s *Server) handleContactRemoveForm(c echo.Context, a *passport.Account) error {
 	kind := s.contactKind(c)
-	p := removePage{Base: s.base(c, "Delete "+contactTitles[kind]), Kind: kind, Title: contactTitles[kind], Current: a.Email}
+	p := removePage{Base: s.base(c, string(removeTitles[kind])), Kind: kind, Current: a.Email}
 	if kind == "phone" {
 		p.Current = a.Phone
 	}
@@ -140,6 +144,9 @@ type confirmLinkPage struct {
 // handleConfirmLinkForm is where the email link lands: a button, because mail scanners
 // open links and a GET must not change anything.
 func (s *Server) handleConfirmLinkForm(c echo.Context) error {
+	if err := s.noteViewer(c); err != nil {
+		return err
+	}
 	return s.page(c, http.StatusOK, "confirm_email", confirmLinkPage{Base: s.base(c, "Confirm your email address"),
 		Token: c.QueryParam("token")})
 }
@@ -147,6 +154,9 @@ func (s *Server) handleConfirmLinkForm(c echo.Context) error {
 // handleConfirmLink applies the change the link stands for; it works in any browser, since
 // the link itself proves the mailbox.
 func (s *Server) handleConfirmLink(c echo.Context) error {
+	if err := s.noteViewer(c); err != nil {
+		return err
+	}
 	token := c.FormValue("token")
 	if len(token) != 43 {
 		return passport.Errorf(passport.ENOTFOUND, "This link has expired or was already used.")
@@ -193,7 +203,7 @@ func (s *Server) handlePasswordSubmit(c echo.Context, a *passport.Account) error
 
 type sessionsPage struct {
 	Base
-	Flash    string
+	Flash    string // a sentence of the catalogue
 	Sessions []SessionView
 }
 
@@ -237,6 +247,9 @@ type devMessagesPage struct {
 // handleDevMessages lists what the development sink delivered; the route exists only when
 // the page is switched on (dev.messages_page).
 func (s *Server) handleDevMessages(c echo.Context) error {
+	if err := s.noteViewer(c); err != nil {
+		return err
+	}
 	msgs, err := s.db.DevMessages(c.Request().Context(), 50)
 	if err != nil {
 		return err

@@ -52,9 +52,9 @@ type Config struct {
 	AssetsDir      string // development: read templates and static files from here
 	Rules          passport.Rules
 	Photo          passport.PhotoLimits
-	Policy         []byte          // the personal-data processing policy document (Markdown)
-	Sealer         passport.Sealer // message content at rest
-	TOTPSealer     passport.Sealer // TOTP secrets at rest
+	Policies       map[string][]byte // the personal-data policy (Markdown) by language; "" for the rest
+	Sealer         passport.Sealer   // message content at rest
+	TOTPSealer     passport.Sealer   // TOTP secrets at rest
 	DeletionGrace  time.Duration
 	MessagesDir    string // overrides for message templates
 	DefaultLocale  string

@@ -169,7 +169,7 @@ type enrolPage struct {
 	AuthRequestID string
 	NeedPassword  bool // within a sign-in whose password was not typed for this very request
 	Enabled       bool
-	CodesLeft     int
+	CodesLeft     passport.Count // unused recovery codes: chooses the plural form
 	Recovery      []string
 	Errors        FieldErrors
 }
@@ -240,7 +240,7 @@ func (s *Server) enableTOTP(ctx context.Context, a *passport.Account, code, pass
 	}
 	var notice []passport.Outgoing
 	if a.Email != "" {
-		m, err := s.message(passport.ChannelEmail, a.Email, "two_factor_enabled", a, MessageData{When: s.now()})
+		m, err := s.message(passport.ChannelEmail, a.Email, "two_factor_enabled", a, MessageData{At: s.db.Now()})
 		if err != nil {
 			return nil, err
 		}
@@ -251,8 +251,6 @@ func (s *Server) enableTOTP(ctx context.Context, a *passport.Account, code, pass
 	}
 	return codes, s.db.ResetLimit(ctx, "totp:"+a.ID)
 }
-
-func (s *Server) now() string { return s.db.Now().UTC().Format("2 January 2006 15:04 MST") }
 
 func (s *Server) renderEnrol(c echo.Context, status int, a *passport.Account, reqID string, needPassword bool, msg string) error {
 	ctx := c.Request().Context()
@@ -265,9 +263,11 @@ func (s *Server) renderEnrol(c echo.Context, status int, a *passport.Account, re
 	}
 	if secret != "" {
 		p.Enabled = true
-		if p.CodesLeft, err = s.db.RecoveryCodesLeft(ctx, a.ID); err != nil {
+		left, err := s.db.RecoveryCodesLeft(ctx, a.ID)
+		if err != nil {
 			return err
 		}
+		p.CodesLeft = passport.Count(left)
 		return s.page(c, status, "two_factor", p)
 	}
 	key, err := s.enrolment(ctx, a)
@@ -301,7 +301,7 @@ func (s *Server) handleTwoFactorEnable(c echo.Context, a *passport.Account) erro
 	if err != nil {
 		return err
 	}
-	p := enrolPage{Base: s.base(c, "Recovery codes"), Enabled: true, Recovery: codes, CodesLeft: len(codes)}
+	p := enrolPage{Base: s.base(c, "Recovery codes"), Enabled: true, Recovery: codes, CodesLeft: passport.Count(len(codes))}
 	p.Account = a
 	return s.page(c, http.StatusOK, "two_factor", p)
 }
@@ -354,7 +354,7 @@ func (s *Server) disableTOTP(ctx context.Context, a *passport.Account, password,
 	}
 	var notice []passport.Outgoing
 	if a.Email != "" {
-		m, err := s.message(passport.ChannelEmail, a.Email, "two_factor_disabled", a, MessageData{When: s.now()})
+		m, err := s.message(passport.ChannelEmail, a.Email, "two_factor_disabled", a, MessageData{At: s.db.Now()})
 		if err != nil {
 			return err
 		}
@@ -402,7 +402,7 @@ func (s *Server) handleTwoFactorSetupSubmit(c echo.Context, req *passport.AuthRe
 	if err := s.db.MarkLogin(c.Request().Context(), req.ID, upgraded.ID); err != nil {
 		return err
 	}
-	p := enrolPage{Base: s.base(c, "Recovery codes"), Enabled: true, Recovery: codes, CodesLeft: len(codes), AuthRequestID: req.ID}
+	p := enrolPage{Base: s.base(c, "Recovery codes"), Enabled: true, Recovery: codes, CodesLeft: passport.Count(len(codes)), AuthRequestID: req.ID}
 	p.Account = a
 	return s.page(c, http.StatusOK, "two_factor", p)
 }

@@ -72,7 +72,7 @@ func NormalizePhoto(ctx context.Context, data []byte, lim PhotoLimits) (out []by
 		return nil, "", 0, 0, FieldError("photo", "Choose a photo to upload.")
 	}
 	if len(data) > lim.MaxBytes {
-		return nil, "", 0, 0, FieldError("photo", "The photo is too large: the limit is %s.", HumanBytes(lim.MaxBytes))
+		return nil, "", 0, 0, FieldError("photo", "The photo is too large: the limit is %s.", Bytes(lim.MaxBytes))
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil || (format != "jpeg" && format != "png" && format != "webp") {
@@ -691,13 +691,28 @@ func pngToRGBA(out, row []byte, ct, depth int, trns []byte, palette *[256][4]uin
 	}
 }
 
-// HumanBytes writes a size for people: 5 MiB, 300 KiB.
-func HumanBytes(n int) string {
+// HumanBytes writes a size for people in English: 5 MiB, 300 KiB.
+func HumanBytes(n int) string { return Bytes(n).String() }
+
+// Bytes is a size argument of a message: the web layer shows it in the reader's language.
+type Bytes int
+
+// Unit returns the size as a number and the catalogue's format for its unit ("%d MiB").
+func (b Bytes) Unit() (int, string) {
+	n := int(b)
 	switch {
 	case n >= 1<<20 && n%(1<<20) == 0:
-		return strconv.Itoa(n>>20) + " MiB"
+		return n >> 20, "%d MiB"
 	case n >= 1<<10:
-		return strconv.Itoa(n>>10) + " KiB"
+		return n >> 10, "%d KiB"
 	}
-	return strconv.Itoa(n) + " bytes"
+	return n, "%d bytes"
+}
+
+func (b Bytes) String() string {
+	n, format := b.Unit()
+	if format == "%d bytes" {
+		return strconv.Itoa(n) + " bytes"
+	}
+	return strconv.Itoa(n) + format[2:]
 }

@@ -117,6 +117,9 @@ func (s *Server) text(c echo.Context, format string, args ...any) string {
 			switch v := a.(type) {
 			case passport.Text:
 				args[i] = l.Sprintf(string(v))
+			case passport.Bytes:
+				n, format := v.Unit()
+				args[i] = l.Sprintf(format, passport.Count(n))
 			case time.Time:
 				args[i] = l.Time(v, s.zone(c))
 			}

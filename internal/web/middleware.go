@@ -542,7 +542,7 @@ func isPhotoUpload(r *http.Request) bool {
 
 func (s *Server) photoTooLarge() error {
 	return &passport.Error{Code: passport.ETOOLARGE, Field: "photo",
-		Message: "The photo is too large: the limit is %s.", Args: []any{passport.HumanBytes(s.cfg.Photo.MaxBytes)}}
+		Message: "The photo is too large: the limit is %s.", Args: []any{passport.Bytes(s.cfg.Photo.MaxBytes)}}
 }
 
 // formLimit bounds every request body except photo uploads: forms, JSON and protocol

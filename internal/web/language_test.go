@@ -1,0 +1,50 @@
+package web
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/passport-idp/passport/internal/i18n"
+	"github.com/passport-idp/passport/internal/passport"
+)
+
+// TestArgumentsAreShownInTheReadersLanguage: a message's arguments that are sentences,
+// sizes, plural counts and times are shown in the reader's language too.
+func TestArgumentsAreShownInTheReadersLanguage(t *testing.T) {
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{cat: cat, cfg: Config{DefaultLocale: "en"}}
+	in := func(lang string) echo.Context {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("Accept-Language", lang)
+		return echo.New().NewContext(r, httptest.NewRecorder())
+	}
+	for _, c := range []struct {
+		lang, format string
+		args         []any
+		want         string
+	}{
+		{"ru", "The photo is too large: the limit is %s.", []any{passport.Bytes(5 << 20)}, "5 МиБ"},
+		{"en", "The photo is too large: the limit is %s.", []any{passport.Bytes(300 << 10)}, "the limit is 300 KiB."},
+		{"ru", "The photo is too large: the limit is %s.", []any{passport.Bytes(2)}, "2 байта"},
+		{"ru", "Wrong code. %d attempts left.", []any{passport.Count(1)}, "1"},
+		{"et", "%s is required.", []any{passport.Text("Given name")}, "Eesnimi"},
+	} {
+		if got := s.text(in(c.lang), c.format, c.args...); !strings.Contains(got, c.want) {
+			t.Errorf("%s %q %v: %q, want it to contain %q", c.lang, c.format, c.args, got, c.want)
+		}
+	}
+	// A time is shown in the reader's zone, with the zone's name.
+	at := time.Date(2026, 12, 27, 12, 56, 0, 0, time.UTC)
+	if got := s.text(in("nl"), "Too many codes were sent. Try again after %s.", at); !strings.Contains(got, "12:56 (UTC)") ||
+		!strings.Contains(got, "december") {
+		t.Errorf("a time in Dutch: %q", got)
+	}
+}

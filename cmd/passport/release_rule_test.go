@@ -311,7 +311,15 @@ func TestReleaseRuleProperty(t *testing.T) {
 			if s, out := api(t, b, http.MethodPatch, "/me/publicity", "", map[string]any{"fields": fields, "private_profile": private}); s != http.StatusOK {
 				t.Fatalf("%s: publicity: %d %v", state, s, out)
 			}
-			consent(rp.authURL("c"+strconv.Itoa(i), oauth2.GenerateVerifier(), oauth2.SetAuthURLParam("prompt", "consent")), state)
+			// The application signs in again; withdrawing a consent revokes its refresh
+			// tokens (SPEC §3), so it keeps the new grant's.
+			v2 := oauth2.GenerateVerifier()
+			q := consent(rp.authURL("c"+strconv.Itoa(i), v2, oauth2.SetAuthURLParam("prompt", "consent")), state)
+			again, err := rp.exchange(q.Get("code"), v2)
+			if err != nil {
+				t.Fatalf("%s: exchange after consent: %v", state, err)
+			}
+			refresh = again.RefreshToken
 		}
 		a, err := db.Account(ctx, sub)
 		if err != nil {

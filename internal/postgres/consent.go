@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,7 +30,8 @@ func (db *DB) Decisions(ctx context.Context, accountID, clientID string) (map[pa
 // SaveDecisions records consent decisions for the client, replacing earlier ones for the
 // same fields. When the photo goes from consented to declined, the photo gets a new id in
 // the same transaction, so the URL the application was given stops working (as RevokeApp
-// and a change of the photo's level do).
+// and a change of the photo's level do). Withdrawing any consent also revokes the client's
+// refresh tokens (SPEC §3); what the application already holds is re-checked at every call.
 func (db *DB) SaveDecisions(ctx context.Context, accountID, clientID string, decisions map[passport.Field]bool) error {
 	if len(decisions) == 0 {
 		return nil
@@ -46,11 +48,18 @@ func (db *DB) SaveDecisions(ctx context.Context, accountID, clientID string, dec
 		if err := lockAccount(ctx, tx, accountID); err != nil {
 			return err
 		}
-		var photoWas bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM consents
-			WHERE account_id = $1 AND client_id = $2 AND field = 'picture' AND granted)`,
-			accountID, clientID).Scan(&photoWas); err != nil {
+		var was []string // the fields consented to until now
+		rows, err := tx.Query(ctx, `SELECT field FROM consents WHERE account_id = $1 AND client_id = $2 AND granted`,
+			accountID, clientID)
+		if err != nil {
 			return err
+		}
+		if was, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return err
+		}
+		withdrawn := func(f passport.Field) bool {
+			g, decided := decisions[f]
+			return decided && !g && slices.Contains(was, string(f))
 		}
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO consents (account_id, client_id, field, granted, decided_at)
@@ -59,9 +68,22 @@ func (db *DB) SaveDecisions(ctx context.Context, accountID, clientID string, dec
 			accountID, clientID, fields, granted, db.now()); err != nil {
 			return err
 		}
-		if photo, decided := decisions[passport.FieldPicture]; photoWas && decided && !photo {
+		if withdrawn(passport.FieldPicture) {
 			// The application may hold the photo's URL: give the photo a new one.
 			if _, err := tx.Exec(ctx, `UPDATE photos SET id = gen_random_uuid() WHERE account_id = $1`, accountID); err != nil {
+				return err
+			}
+		}
+		if slices.ContainsFunc(was, func(f string) bool { return withdrawn(passport.Field(f)) }) {
+			// SPEC §3: revoking consent also revokes that client's refresh tokens (families
+			// first, as in revokeFamily, so a rotation in flight waits and is refused).
+			now := db.now()
+			if _, err := tx.Exec(ctx, `UPDATE token_families SET revoked_at = $3 WHERE account_id = $1 AND client_id = $2 AND revoked_at IS NULL`,
+				accountID, clientID, now); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = $3 WHERE account_id = $1 AND client_id = $2 AND revoked_at IS NULL`,
+				accountID, clientID, now); err != nil {
 				return err
 			}
 		}

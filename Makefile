@@ -16,7 +16,7 @@ run: db build $(DEV_SECRET)
 	@PASSPORT_SECRET_KEY=$$(cat $(DEV_SECRET)) ./bin/passport migrate
 	@PASSPORT_SECRET_KEY=$$(cat $(DEV_SECRET)) ./bin/passport demo
 	PASSPORT_SECRET_KEY=$$(cat $(DEV_SECRET)) PASSPORT_LOG_FORMAT=text PASSPORT_DEV_ASSETS_DIR=$(CURDIR) \
-		PASSPORT_DEV_MESSAGES_PAGE=true exec ./bin/passport serve
+		PASSPORT_DEV_MESSAGES_PAGE=true PASSPORT_SIGNUP_ENABLED=true exec ./bin/passport serve
 
 ## test: bring up PostgreSQL (and Chromium for the page tests), then go vet and go test
 test: db browser

@@ -5,5 +5,5 @@ import "embed"
 
 // FS holds every static file.
 //
-//go:embed *.css *.svg
+//go:embed *.css *.svg *.js
 var FS embed.FS

@@ -258,6 +258,7 @@ func TestBrowserTwoFactorEnrolment(t *testing.T) {
 		chromedp.Submit(`#password`),
 		chromedp.WaitVisible(`#main-info`),
 		chromedp.Navigate(srv.URL+"/profile/2fa"),
+		chromedp.Click(`#turn-on`, chromedp.NodeVisible),
 		chromedp.WaitVisible(`#totp-secret`),
 		chromedp.Text(`#totp-secret`, &key),
 		chromedp.Evaluate(`document.querySelector('img.qr').naturalWidth`, &qrWidth),
@@ -293,6 +294,7 @@ func TestBrowserTwoFactorEnrolment(t *testing.T) {
 		chromedp.Navigate(srv.URL+"/profile/sessions"),
 		chromedp.WaitVisible(`form[action="/profile/sessions/end-all"] button`),
 		chromedp.Click(`form[action="/profile/sessions/end-all"] button`),
+		chromedp.Click(`#confirm button.danger`, chromedp.NodeVisible), // the confirmation page
 		chromedp.WaitVisible(`#login`),
 		chromedp.SendKeys(`#login`, "totp-browser"),
 		chromedp.SendKeys(`#password`, "authenticator-app-1"),

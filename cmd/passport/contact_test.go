@@ -316,13 +316,13 @@ func TestPasswordChangeEndsEverything(t *testing.T) {
 		if tc.want == "" {
 			continue
 		}
-		resp, page := formPost(t, b1, "/profile/password", "/profile/password", "current_password", tc.current, "new_password", tc.next)
+		resp, page := formPost(t, b1, "/profile/password", "/profile/password", "current_password", tc.current, "new_password", tc.next, "repeat_password", tc.next)
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, tc.want) {
 			t.Errorf("%s: %d %.300s", name, resp.StatusCode, page)
 		}
 	}
 
-	resp, page := formPost(t, b1, "/profile/password", "/profile/password", "current_password", "radium-polonium-98", "new_password", "nobel-prize-1911")
+	resp, page := formPost(t, b1, "/profile/password", "/profile/password", "current_password", "radium-polonium-98", "new_password", "nobel-prize-1911", "repeat_password", "nobel-prize-1911")
 	if resp.Request.URL.Path != "/signin" || !strings.Contains(page, "Sign in with the new password") {
 		t.Fatalf("after the change: %s %.300s", resp.Request.URL, page)
 	}
@@ -382,7 +382,7 @@ func TestSessionsAndLogoutEverywhere(t *testing.T) {
 		t.Fatal("ending one browser session must not revoke application tokens")
 	}
 
-	resp, page := formPost(t, laptop, "/profile/sessions", "/profile/sessions/end-all")
+	resp, page := formPost(t, laptop, "/profile/sessions/end-all", "/profile/sessions/end-all", "confirm", "yes")
 	if resp.Request.URL.Path != "/signin" || !strings.Contains(page, "signed out on every device") {
 		t.Fatalf("log out everywhere: %s", resp.Request.URL)
 	}

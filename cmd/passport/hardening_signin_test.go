@@ -183,7 +183,7 @@ func TestTwoFactorSetupOnlyForClientsThatRequireIt(t *testing.T) {
 		t.Errorf("the set-up page offered a secret for an application that does not require two factors")
 	}
 	// The visitor brings a pending secret of their own (the cabinet shows one) and posts it.
-	_, page := b.get(srv.URL + "/profile/2fa")
+	page := turnOn(t, b)
 	m := secretOnPage.FindStringSubmatch(page)
 	if m == nil {
 		t.Fatalf("no pending secret: %.300s", page)
@@ -285,7 +285,7 @@ func TestCredentialChangesVoidTheSecondStep(t *testing.T) {
 
 	stale := newBrowser(t, srv)
 	page := secondStep(t, stale, "stolen-codes", "before-the-change-1")
-	formPost(t, b, "/profile/sessions", "/profile/sessions/end-all")
+	formPost(t, b, "/profile/sessions/end-all", "/profile/sessions/end-all", "confirm", "yes")
 	if resp, p := submitCode(t, stale, page, recovery[0]); resp.StatusCode != http.StatusForbidden || resp.Request.URL.Path == "/profile" {
 		t.Errorf("second step from before signing out everywhere: got %d at %s %.200s", resp.StatusCode, resp.Request.URL, p)
 	}
@@ -297,7 +297,7 @@ func TestCredentialChangesVoidTheSecondStep(t *testing.T) {
 	stale = newBrowser(t, srv)
 	page = secondStep(t, stale, "stolen-codes", "before-the-change-1")
 	if resp, _ := formPost(t, b, "/profile/password", "/profile/password",
-		"current_password", "before-the-change-1", "new_password", "after-the-change-2"); resp.Request.URL.Path != "/signin" {
+		"current_password", "before-the-change-1", "new_password", "after-the-change-2", "repeat_password", "after-the-change-2"); resp.Request.URL.Path != "/signin" {
 		t.Fatalf("password change: ended at %s", resp.Request.URL)
 	}
 	if resp, p := submitCode(t, stale, page, recovery[2]); resp.StatusCode != http.StatusForbidden || resp.Request.URL.Path == "/profile" {
@@ -424,6 +424,7 @@ func TestRateLimitedTwoFactorFormIs429(t *testing.T) {
 			if password == "" {
 				password = "guessing-at-2fa-1"
 			}
+			turnOn(t, b)
 			for i := 0; i <= c.allowed; i++ {
 				want := http.StatusBadRequest
 				if i == c.allowed {
@@ -483,7 +484,7 @@ func TestPendingTwoFactorSecretExpires(t *testing.T) {
 	id := setupSelfUser(t, "left-open", "page-left-open-1")
 	b := newBrowser(t, srv)
 	signInDirectly(t, b, "left-open", "page-left-open-1")
-	_, page := b.get(srv.URL + "/profile/2fa")
+	page := turnOn(t, b)
 	old := secretOnPage.FindStringSubmatch(page)[1]
 	if _, err := openDB(t).Pool().Exec(context.Background(),
 		`UPDATE totp SET created_at = created_at - interval '11 minutes' WHERE account_id = $1`, id); err != nil {

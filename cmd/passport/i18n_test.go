@@ -169,7 +169,7 @@ func TestPagesHaveNoEnglishLeft(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := startServer(t, "")
+	srv := startServer(t, "", signupOn...)
 	secret := setupClient(t, "tolk-app")
 	for _, lang := range []string{"ru", "et", "nl", "sv"} {
 		t.Run(lang, func(t *testing.T) {
@@ -191,6 +191,25 @@ func TestPagesHaveNoEnglishLeft(t *testing.T) {
 			check("/signin", readPage(t, b, srv.URL+"/signin"))
 			check("a 404 page", readPage(t, b, srv.URL+"/no/such/page"))
 			check("/policy", readPage(t, b, srv.URL+"/policy"))
+			check("/signin/forgot", readPage(t, b, srv.URL+"/signin/forgot"))
+			_, codePage := askReset(t, b, login)
+			check("the forgotten password's code page", codePage)
+			check("the reset link's page", readPage(t, b, srv.URL+"/signin/forgot/link?token=x"))
+
+			func() { // Self sign-up: the form, a refused form, the code step and a wrong code.
+				allowed = append(allowed, "new-"+lang, "new-"+lang+"@example.org")
+				page := readPage(t, b, srv.URL+"/signup")
+				check("/signup", page)
+				_, page = startSignup(t, b, page, "x", "short", "not-an-address", "12345")
+				check("a refused sign-up", page)
+				_, page = startSignup(t, b, page, "new-"+lang, "translated-signup-8", "new-"+lang+"@example.org", "")
+				if hidden(page).Get("id") == "" {
+					t.Fatalf("no sign-up code step: %.300s", page)
+				}
+				check("the sign-up code step", page)
+				_, page = b.post("/signup/confirm", url.Values{"csrf": {hidden(page).Get("csrf")}, "id": {hidden(page).Get("id")}, "code": {"abc"}})
+				check("a wrong sign-up code", page)
+			}()
 
 			// The consent page of an application, reached through the sign-in form.
 			rp := newRP(t, srv, "tolk-app", secret, "profile", "email")
@@ -210,9 +229,11 @@ func TestPagesHaveNoEnglishLeft(t *testing.T) {
 			check("the consent page", page)
 
 			for _, p := range []string{"/profile", "/profile/edit", "/profile/apps", "/profile/email", "/profile/phone",
-				"/profile/password", "/profile/sessions", "/profile/2fa", "/profile/delete", "/people/" + id} {
+				"/profile/password", "/profile/sessions", "/profile/2fa", "/profile/delete", "/people/" + id,
+				"/profile/sessions/end-all", "/confirm/email?token=expired"} {
 				check(p, readPage(t, b, srv.URL+p))
 			}
+			twoFactorPages(t, b, "translated-pages-7", check) // the key step, codes shown once, the page when on
 		})
 	}
 }

@@ -200,7 +200,7 @@ var recoveryOnPage = regexp.MustCompile(`<li><code>([a-z2-9]{5}-[a-z2-9]{5}-[a-z
 // enrol turns two factors on in the cabinet and returns the secret and recovery codes.
 func enrol(t *testing.T, b *browser) (string, []string) {
 	t.Helper()
-	_, page := b.get(b.base + "/profile/2fa")
+	page := turnOn(t, b)
 	m := secretOnPage.FindStringSubmatch(page)
 	if m == nil {
 		t.Fatalf("no secret on the page: %.500s", page)
@@ -244,7 +244,7 @@ func TestTOTP(t *testing.T) {
 	b := newBrowser(t, srv)
 	signInDirectly(t, b, "twofa", "second-factor-22")
 
-	_, page := b.get(srv.URL + "/profile/2fa")
+	page := turnOn(t, b)
 	form := hidden(page)
 	form.Set("code", "000000")
 	if resp, page := b.post("/profile/2fa", form); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "not your password") {

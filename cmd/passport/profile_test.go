@@ -662,6 +662,7 @@ func TestConnectedAppsPage(t *testing.T) {
 		t.Fatalf("apps page: %.600s", page)
 	}
 	form := hidden(page)
+	form.Set("confirm", "yes") // what the confirmation page sends
 	resp, page := b.post("/profile/apps/revoke", form)
 	if resp.Request.URL.Path != "/profile/apps" || !strings.Contains(page, "disconnected") || strings.Contains(page, "App apps-web") {
 		t.Fatalf("after disconnect: %s %.400s", resp.Request.URL, page)

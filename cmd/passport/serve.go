@@ -137,6 +137,7 @@ func newHandler(ctx context.Context, cfg config.Config, db *postgres.DB, log *sl
 		LoginURL:             func(id string) string { return "/signin?authRequestID=" + id },
 		ConfirmLogoutURL:     web.ConfirmLogoutURL(webKey),
 		LoggedOutURL:         "/signed-out",
+		PromptCreate:         cfg.Signup.Enabled,
 		Rules:                rules,
 	})
 	if err != nil {
@@ -163,8 +164,9 @@ func newHandler(ctx context.Context, cfg config.Config, db *postgres.DB, log *sl
 		MessagesDir:     cfg.Messages.TemplatesDir,
 		DefaultLocale:   cfg.Messages.DefaultLocale,
 		DevMessagesPage: cfg.Dev.MessagesPage,
+		Signup:          web.SignupSettings{Enabled: cfg.Signup.Enabled, PerIP: cfg.Signup.PerIP, PerEmail: cfg.Signup.PerEmail},
 		Codes: web.CodeSettings{Key: cfg.Key("codes"), Lifetime: cfg.Codes.Lifetime.Duration, MaxAttempts: cfg.Codes.MaxAttempts,
-			ResendAfter: cfg.Codes.ResendAfter.Duration, MaxSends: cfg.Codes.MaxSends, PhoneRegion: cfg.Codes.PhoneRegion},
+			ResendAfter: cfg.Codes.ResendAfter.Duration, MaxSends: cfg.Codes.MaxSends, PhoneRegion: cfg.Profile.PhoneDefaultRegion},
 	}, db, provider, log)
 }
 

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/nyaruka/phonenumbers"
 )
 
 // Config is the whole configuration. Every key is documented in config/passport.example.toml;
@@ -39,7 +40,18 @@ type Config struct {
 	Messages    Messages  `toml:"messages"`
 	Codes       Codes     `toml:"codes"`
 	Account     Account   `toml:"account"`
+	Signup      Signup    `toml:"signup"`
 	Dev         Dev       `toml:"dev"`
+}
+
+// Signup sets self sign-up (SPEC §8): off by default.
+type Signup struct {
+	Enabled bool `toml:"enabled"`
+	// PerIP is sign-up attempts per client address and rate window: forms that reach the
+	// check of the login, and new codes.
+	PerIP int `toml:"per_ip"`
+	// PerEmail is sign-up codes sent to one email address per rate window.
+	PerEmail int `toml:"per_email"`
 }
 
 // Account sets account life-cycle rules.
@@ -97,7 +109,7 @@ type Codes struct {
 	MaxAttempts int      `toml:"max_attempts"`
 	ResendAfter Duration `toml:"resend_after"`
 	MaxSends    int      `toml:"max_sends"`
-	// PhoneRegion is the ISO country whose numbers may be typed without +country code.
+	// PhoneRegion is the earlier name of profile.phone_default_region, still read.
 	PhoneRegion string `toml:"phone_region"`
 }
 
@@ -107,6 +119,10 @@ type Profile struct {
 	PhotoMaxBytes  int      `toml:"photo_max_bytes"`
 	PhotoMaxSide   int      `toml:"photo_max_side"`
 	PolicyFile     string   `toml:"policy_file"`
+	// PhoneDefaultRegion is the country (ISO 3166, like RU) whose national number forms
+	// people may type, as in 8 916 123-45-67; empty: the page's language decides (ru: RU,
+	// et: EE, nl: NL, sv: SE), and on an English page a number needs its country code.
+	PhoneDefaultRegion string `toml:"phone_default_region"`
 	// DefaultPublicity and Locked are tables, set in the file only.
 	DefaultPublicity map[string]string   `toml:"default_publicity"`
 	Locked           map[string][]string `toml:"locked"`
@@ -224,6 +240,7 @@ func Default() Config {
 			CallHTTP: HTTPAPI{Method: "POST", ContentType: "application/json", Timeout: Duration{15 * time.Second}}},
 		Account: Account{DeletionGrace: Duration{30 * 24 * time.Hour}, PurgeInterval: Duration{5 * time.Minute}},
 		Codes:   Codes{Lifetime: Duration{10 * time.Minute}, MaxAttempts: 5, ResendAfter: Duration{time.Minute}, MaxSends: 5},
+		Signup:  Signup{PerIP: 20, PerEmail: 5},
 		Profile: Profile{
 			RequiredFields: []string{"given_name", "family_name", "email"},
 			PhotoMaxBytes:  5 << 20,
@@ -442,8 +459,20 @@ func (c *Config) Validate() error {
 	if c.Codes.MaxSends < 1 || c.Codes.MaxSends > 50 {
 		return bad("codes.max_sends", "must be between 1 and 50 (got %d)", c.Codes.MaxSends)
 	}
-	if r := c.Codes.PhoneRegion; r != "" && (len(r) != 2 || strings.ToUpper(r) != r) {
-		return bad("codes.phone_region", "must be a two-letter country code like GB (got %q)", r)
+	if r := c.Codes.PhoneRegion; r != "" { // the earlier name of profile.phone_default_region
+		if c.Profile.PhoneDefaultRegion != "" && c.Profile.PhoneDefaultRegion != r {
+			return bad("codes.phone_region", "is the earlier name of profile.phone_default_region: set only that one")
+		}
+		c.Profile.PhoneDefaultRegion, c.Codes.PhoneRegion = r, ""
+	}
+	if r := c.Profile.PhoneDefaultRegion; r != "" && (len(r) != 2 || strings.ToUpper(r) != r || !phoneRegion(r)) {
+		return bad("profile.phone_default_region", "must be a two-letter country code like GB (got %q)", r)
+	}
+	if c.Signup.PerIP < 1 {
+		return bad("signup.per_ip", "must be at least 1 (got %d)", c.Signup.PerIP)
+	}
+	if c.Signup.PerEmail < 1 {
+		return bad("signup.per_email", "must be at least 1 (got %d)", c.Signup.PerEmail)
 	}
 	if c.Dev.PprofListen != "" {
 		if _, _, err := net.SplitHostPort(c.Dev.PprofListen); err != nil {
@@ -500,6 +529,12 @@ var (
 	editableFields = []string{"nickname", "picture", "given_name", "family_name", "birthdate", "locale", "email", "phone"}
 	methods        = []string{"self", "admin", "invite", "external", "certificate"}
 )
+
+// phoneRegion reports whether libphonenumber knows the numbers of region.
+func phoneRegion(region string) bool {
+	_, ok := phonenumbers.GetSupportedRegions()[region]
+	return ok
+}
 
 func (p *Profile) validate() error {
 	askable := []string{"nickname", "given_name", "family_name", "birthdate", "email"}

@@ -40,6 +40,9 @@ type Settings struct {
 	ConfirmLogoutURL func(redirect string) string
 	// LoggedOutURL is where logout ends when the application named no valid redirect.
 	LoggedOutURL string
+	// PromptCreate: self sign-up is on, and prompt=create opens it (OpenID Connect Prompt
+	// Create 1.0), so discovery lists "create".
+	PromptCreate bool
 	// Rules decide which claims each application receives.
 	Rules passport.Rules
 }
@@ -141,9 +144,18 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	d.RequestParameterSupported = false
 	d.RequestURIParameterSupported = false
 	d.ClaimsParameterSupported = false
+	// prompt_values_supported (OpenID Connect Prompt Create 1.0 §4) is not in the library's
+	// document type.
+	prompts := []string{"none", "login", "consent"}
+	if p.storage.settings.PromptCreate {
+		prompts = append(prompts, "create")
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	_ = json.NewEncoder(w).Encode(d)
+	_ = json.NewEncoder(w).Encode(struct {
+		*oidc.DiscoveryConfiguration
+		PromptValuesSupported []string `json:"prompt_values_supported"`
+	}{d, prompts})
 }
 
 // token refuses grant types the library would otherwise try (jwt-bearer is always on in it).

@@ -16,6 +16,8 @@ func (db *DB) DeleteExpired(ctx context.Context, grace time.Duration) (int64, er
 		`DELETE FROM access_tokens WHERE expires_at < $1`,
 		`DELETE FROM refresh_tokens WHERE expires_at < $1`,
 		`DELETE FROM sessions WHERE expires_at < $1 OR ended_at < $1`,
+		`DELETE FROM signups WHERE expires_at < $1`,
+		`DELETE FROM password_resets WHERE expires_at < $1`,
 		`DELETE FROM rate_limits WHERE window_start < $1::timestamptz - interval '1 day'`,
 	} {
 		tag, err := db.pool.Exec(ctx, q, cutoff)

@@ -87,6 +87,7 @@ func (db *DB) PurgeNext(ctx context.Context) (bool, error) {
 			`DELETE FROM contact_changes WHERE account_id = $1`,
 			`DELETE FROM totp WHERE account_id = $1`,
 			`DELETE FROM recovery_codes WHERE account_id = $1`,
+			`DELETE FROM password_resets WHERE account_id = $1`,
 			`DELETE FROM dev_messages WHERE recipient IN (SELECT email FROM accounts WHERE id = $1 AND email <> ''
 				UNION SELECT phone FROM accounts WHERE id = $1 AND phone <> '')`,
 			`DELETE FROM messages WHERE account_id = $1 AND kind <> 'account_deleted'`,

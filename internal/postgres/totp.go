@@ -63,6 +63,22 @@ func (db *DB) EnableTOTP(ctx context.Context, accountID string, counter int64, r
 	})
 }
 
+// ReplaceRecoveryCodes makes hashes the account's only recovery codes: every earlier one,
+// used or not, stops working in the same transaction. Returns ECONFLICT when two-factor
+// authentication is not on.
+func (db *DB) ReplaceRecoveryCodes(ctx context.Context, accountID string, hashes [][]byte) error {
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		// The secret's row, locked, orders this after a concurrent DisableTOTP: codes are never
+		// left behind for two factors that are off.
+		var on bool
+		err := tx.QueryRow(ctx, `SELECT true FROM totp WHERE account_id = $1 AND enabled_at IS NOT NULL FOR UPDATE`, accountID).Scan(&on)
+		if err := mapErr(err, passport.Errorf(passport.ECONFLICT, "Two-factor authentication is not on.")); err != nil {
+			return err
+		}
+		return replaceRecoveryCodes(ctx, tx, accountID, hashes)
+	})
+}
+
 func replaceRecoveryCodes(ctx context.Context, tx pgx.Tx, accountID string, hashes [][]byte) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM recovery_codes WHERE account_id = $1`, accountID); err != nil {
 		return err

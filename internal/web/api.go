@@ -415,7 +415,7 @@ func (s *Server) apiStartContact(c echo.Context) error {
 	if kind == "email" {
 		err = s.startEmailChange(c.Request().Context(), apiAccount(c), in.Email)
 	} else {
-		err = s.startPhoneChange(c.Request().Context(), apiAccount(c), in.Phone, in.Method)
+		err = s.startPhoneChange(c.Request().Context(), apiAccount(c), in.Phone, in.Method, s.phoneRegion(c))
 	}
 	if err != nil {
 		return err
@@ -552,6 +552,23 @@ func (s *Server) apiEnableTwoFactor(c echo.Context) error {
 		return err
 	}
 	codes, err := s.enableTOTP(c.Request().Context(), apiAccount(c), in.Code, in.Password, true)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"recovery_codes": codes})
+}
+
+// apiRecoveryCodes replaces every recovery code with ten new ones (password and a current
+// code from the authenticator app) and returns them this once.
+func (s *Server) apiRecoveryCodes(c echo.Context) error {
+	var in struct {
+		Password string `json:"password"`
+		Code     string `json:"code"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	codes, err := s.regenerateRecoveryCodes(c.Request().Context(), apiAccount(c), in.Password, in.Code)
 	if err != nil {
 		return err
 	}

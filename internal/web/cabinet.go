@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -75,7 +76,34 @@ var flashes = map[string]string{
 	"phone-confirmed": "Your phone number is confirmed.", "cancelled": "The change is cancelled.",
 	"email-deleted": "Your email address is deleted.", "phone-deleted": "Your phone number is deleted.",
 	"session-ended": "The session is ended.", "restored": "Your account is restored: it will not be deleted.",
-	"2fa-off": "Two-factor authentication is off.",
+	"2fa-off": "Two-factor authentication is off.", "decisions": "Your choices are saved: they apply at once.",
+}
+
+// CabinetTab names the cabinet tab the page belongs to, for the layout's tabs, or "" when the
+// page is not a page of a signed-in person's cabinet (sign-in, public pages, an account
+// pending deletion).
+func (b Base) CabinetTab() string {
+	if b.Account == nil || b.Account.Status != passport.StatusActive {
+		return ""
+	}
+	path, _, _ := strings.Cut(b.Here, "?")
+	switch {
+	case path == "/profile/edit" || strings.HasPrefix(path, "/profile/photo"):
+		return "edit"
+	case strings.HasPrefix(path, "/profile/apps"):
+		return "apps"
+	case strings.HasPrefix(path, "/profile/sessions"):
+		return "sessions"
+	case path == "/profile/password":
+		return "password"
+	case path == "/profile/2fa" || strings.HasPrefix(path, "/profile/2fa/"):
+		return "2fa"
+	case path == "/profile/delete":
+		return "delete"
+	case path == "/profile" || strings.HasPrefix(path, "/profile/"):
+		return "profile" // the profile itself, its privacy section, the email and phone pages
+	}
+	return ""
 }
 
 // handleProfile is the cabinet: main information, identifiers, privacy and other actions.
@@ -103,6 +131,8 @@ func (s *Server) renderProfile(c echo.Context, status int, a *passport.Account, 
 		{Label: label[passport.FieldFamilyName], Value: a.FamilyName},
 		{Label: label[passport.FieldBirthdate], Value: s.shownValue(c, a, passport.FieldBirthdate)},
 		{Label: label[passport.FieldLocale], Value: s.shownValue(c, a, passport.FieldLocale)},
+		// Set by an organisation's administrator: shown, never edited here.
+		{Label: "Organisation", Value: a.Organization, Badge: "locked"}, {Label: "Position", Value: a.Position, Badge: "locked"},
 	}
 	verified := func(v bool) string {
 		if v {
@@ -117,12 +147,9 @@ func (s *Server) renderProfile(c echo.Context, status int, a *passport.Account, 
 		p.Identifiers = append(p.Identifiers, row{Label: label[passport.FieldEmail]})
 	}
 	if a.Phone != "" {
-		p.Identifiers = append(p.Identifiers, row{Label: label[passport.FieldPhone], Value: a.Phone, Badge: verified(a.PhoneVerified)})
+		p.Identifiers = append(p.Identifiers, row{Label: label[passport.FieldPhone], Value: passport.FormatPhone(a.Phone), Badge: verified(a.PhoneVerified)})
 	} else {
 		p.Identifiers = append(p.Identifiers, row{Label: label[passport.FieldPhone]})
-	}
-	if a.Organization != "" || a.Position != "" {
-		p.Identifiers = append(p.Identifiers, row{Label: "Organisation", Value: s.shownValue(c, a, passport.FieldOrganization)})
 	}
 	for _, f := range passport.Fields {
 		p.Privacy = append(p.Privacy, privacyRow{Field: string(f), Label: label[f], Value: s.shownValue(c, a, f),
@@ -156,6 +183,10 @@ func (s *Server) editFields(a *passport.Account, values map[string]string, errs 
 		{Name: "birthdate", Label: label[passport.FieldBirthdate], Type: "date", Value: bd, Autocomplete: "bday", Hint: "YYYY-MM-DD"},
 		{Name: "locale", Label: label[passport.FieldLocale], Type: "select", Value: a.Locale, Autocomplete: "language",
 			Hint: "Passport's pages and the messages it sends you are in this language."},
+		// Set by an organisation's administrator (SPEC §6): shown so the person sees what
+		// applications may receive, never editable here.
+		{Name: "organization", Label: "Organisation", Value: a.Organization, Locked: true, Hint: "Set by your organisation's administrator."},
+		{Name: "position", Label: "Position", Value: a.Position, Locked: true, Hint: "Set by your organisation's administrator."},
 	}
 	for i := range fields {
 		f := &fields[i]
@@ -263,7 +294,23 @@ func readUpload(c echo.Context, max int) ([]byte, error) {
 	return data, err
 }
 
+// handlePhotoDeleteForm asks before deleting the photo.
+func (s *Server) handlePhotoDeleteForm(c echo.Context, a *passport.Account) error {
+	if a.PhotoID == "" {
+		return c.Redirect(http.StatusFound, "/profile/edit")
+	}
+	if s.cfg.Rules.IsLocked(a, passport.FieldPicture) {
+		return s.renderEdit(c, http.StatusForbidden, a, nil, nil, s.errText(c, lockedMessage(passport.FieldPicture, "Your photo")))
+	}
+	return s.confirmAction(c, "Delete your photo?", confirmPage{Action: "delete-photo", Post: "/profile/photo/delete",
+		Back: "/profile/edit", PhotoURL: "/photos/" + a.PhotoID})
+}
+
+// handlePhotoDelete deletes the photo once confirmed.
 func (s *Server) handlePhotoDelete(c echo.Context, a *passport.Account) error {
+	if !confirmed(c) {
+		return c.Redirect(http.StatusSeeOther, "/profile/photo/delete")
+	}
 	err := s.deletePhoto(c.Request().Context(), a)
 	if code := passport.ErrorCode(err); code == passport.EINVALID || code == passport.ENOTFOUND {
 		return s.renderEdit(c, http.StatusBadRequest, a, nil, nil, s.errText(c, err))
@@ -300,13 +347,23 @@ func (s *Server) handlePrivacySubmit(c echo.Context, a *passport.Account) error 
 
 type appsPage struct {
 	Base
-	Flash string
-	Apps  []appView
+	Flash   string
+	Apps    []appView
+	Private bool // the private-profile switch overrides every decision
 }
 
 type appView struct {
 	ConnectedApp
-	Lines []row
+	Lines   []row
+	Refused []string    // labels of the fields the person declined to it: sentences of the catalogue
+	Choices []appChoice // the on-request fields whose decision the person may change here
+}
+
+// appChoice is one on-request field on the connected-applications page: a checkbox, ticked
+// when the application may receive it. Label is a sentence of the catalogue.
+type appChoice struct {
+	Field, Label, Value string
+	Shared, Undecided   bool
 }
 
 // claimLabels name the claims on the connected-apps page: sentences of the catalogue.
@@ -319,27 +376,51 @@ var claimLabels = map[string]passport.Text{
 	"verification_status": passport.Text("Verification status"), "identifiers": passport.Text("Linked accounts"),
 }
 
-// handleApps lists connected applications and what each receives now.
+// receivedLines are the claims an application receives now, as the page shows them.
+func (s *Server) receivedLines(c echo.Context, app ConnectedApp) []row {
+	var lines []row
+	for _, claim := range []string{"sub", "name", "nickname", "preferred_username", "picture", "birthdate", "locale", "email",
+		"phone_number", "organization", "position", "verification_status"} {
+		if val, ok := app.Receives[claim]; ok {
+			text, _ := val.(string)
+			switch claim {
+			case "picture":
+				text = s.text(c, "your photo")
+			case "verification_status":
+				text = s.verificationText(c, text)
+			case "phone_number":
+				text = passport.FormatPhone(text)
+			}
+			lines = append(lines, row{Label: string(claimLabels[claim]), Value: text})
+		}
+	}
+	return lines
+}
+
+// handleApps lists connected applications: what each receives now, what the person refused
+// it, and a checkbox per on-request field to change that decision.
 func (s *Server) handleApps(c echo.Context, a *passport.Account) error {
-	apps, err := s.connectedApps(c.Request().Context(), a.ID)
+	ctx := c.Request().Context()
+	apps, err := s.connectedApps(ctx, a.ID)
 	if err != nil {
 		return err
 	}
-	p := appsPage{Base: s.base(c, "Connected applications"), Flash: flashes[c.QueryParam("saved")]}
+	p := appsPage{Base: s.base(c, "Connected applications"), Flash: flashes[c.QueryParam("saved")], Private: a.PrivateProfile}
 	p.Account = a
 	for _, app := range apps {
-		v := appView{ConnectedApp: app}
-		for _, claim := range []string{"sub", "name", "nickname", "preferred_username", "picture", "birthdate", "locale", "email",
-			"phone_number", "organization", "position", "verification_status"} {
-			if val, ok := app.Receives[claim]; ok {
-				text, _ := val.(string)
-				switch claim {
-				case "picture":
-					text = s.text(c, "your photo")
-				case "verification_status":
-					text = s.verificationText(c, text)
-				}
-				v.Lines = append(v.Lines, row{Label: string(claimLabels[claim]), Value: text})
+		decisions, err := s.db.Decisions(ctx, a.ID, app.ClientID)
+		if err != nil {
+			return err
+		}
+		v := appView{ConnectedApp: app, Lines: s.receivedLines(c, app)}
+		for _, it := range s.cfg.Rules.ConsentItems(a, app.Scopes, decisions) {
+			label := passport.FieldLabels[it.Field]
+			if it.Decided && !it.Granted && it.Level != passport.Public {
+				v.Refused = append(v.Refused, label)
+			}
+			if it.Level == passport.OnRequest {
+				v.Choices = append(v.Choices, appChoice{Field: string(it.Field), Label: label, Value: s.shownValue(c, a, it.Field),
+					Shared: it.Decided && it.Granted, Undecided: !it.Decided})
 			}
 		}
 		p.Apps = append(p.Apps, v)
@@ -347,9 +428,101 @@ func (s *Server) handleApps(c echo.Context, a *passport.Account) error {
 	return s.page(c, http.StatusOK, "apps", p)
 }
 
-// handleAppRevoke disconnects an application: consent deleted, tokens revoked.
+// connectedApp returns one of the person's applications with what it receives now.
+// Returns ENOTFOUND when it is not connected to this person (another person's application
+// included).
+func (s *Server) connectedApp(c echo.Context, a *passport.Account, clientID string) (*ConnectedApp, error) {
+	apps, err := s.connectedApps(c.Request().Context(), a.ID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range apps {
+		if apps[i].ClientID == clientID {
+			return &apps[i], nil
+		}
+	}
+	return nil, passport.Errorf(passport.ENOTFOUND, "This application is not connected to your account.")
+}
+
+// handleAppDecisions changes, from the connected-applications page, what one application may
+// receive: a decision per on-request field, stored by the consent screen's own action
+// (SaveDecisions, which also gives the photo a new URL when it is withdrawn). The release rule
+// reads decisions at every userinfo and introspection call, so a withdrawal applies at once.
+// A field never decided and left unticked stays undecided: the application asks next time.
+func (s *Server) handleAppDecisions(c echo.Context, a *passport.Account) error {
+	ctx := c.Request().Context()
+	app, err := s.connectedApp(c, a, c.FormValue("client_id"))
+	if err != nil {
+		return err
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return passport.Errorf(passport.EINVALID, "The form could not be read.")
+	}
+	decisions, err := s.db.Decisions(ctx, a.ID, app.ClientID)
+	if err != nil {
+		return err
+	}
+	changes := map[passport.Field]bool{}
+	for _, it := range s.cfg.Rules.ConsentItems(a, app.Scopes, decisions) {
+		if it.Level != passport.OnRequest {
+			continue
+		}
+		share := form.Has("share_" + string(it.Field))
+		if (!it.Decided && !share) || (it.Decided && it.Granted == share) {
+			continue
+		}
+		changes[it.Field] = share
+	}
+	if err := s.db.SaveDecisions(ctx, a.ID, app.ClientID, changes); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/profile/apps?saved=decisions#app-"+url.PathEscape(app.ClientID))
+}
+
+// confirmed reports whether a consequential one-click action comes from its confirmation
+// page: only that page sends confirm=yes, so a bare POST (an old form, another site's form
+// stopped by CSRF anyway, a double click) leads to the question instead of the action.
+func confirmed(c echo.Context) bool { return c.FormValue("confirm") == "yes" }
+
+// confirmPage asks before a consequential action: it says what will happen and posts the
+// action with confirm=yes. Action chooses the page's words.
+type hiddenField struct{ Name, Value string }
+
+type confirmPage struct {
+	Base
+	Action   string        // "disconnect", "end-all", "end-session" or "delete-photo"
+	Post     string        // where the confirm form posts
+	Back     string        // where "keep it" leads
+	Hidden   []hiddenField // what the confirm form sends besides csrf and confirm=yes
+	App      *appView
+	Session  *SessionView
+	PhotoURL string
+}
+
+func (s *Server) confirmAction(c echo.Context, title string, p confirmPage) error {
+	p.Base = s.base(c, title)
+	return s.page(c, http.StatusOK, "cabinet_confirm", p)
+}
+
+// handleAppRevokeForm asks before disconnecting an application, showing what it receives.
+func (s *Server) handleAppRevokeForm(c echo.Context, a *passport.Account) error {
+	app, err := s.connectedApp(c, a, c.QueryParam("client_id"))
+	if err != nil {
+		return err
+	}
+	return s.confirmAction(c, "Disconnect this application?", confirmPage{Action: "disconnect", Post: "/profile/apps/revoke",
+		Back: "/profile/apps", Hidden: []hiddenField{{Name: "client_id", Value: app.ClientID}},
+		App: &appView{ConnectedApp: *app, Lines: s.receivedLines(c, *app)}})
+}
+
+// handleAppRevoke disconnects an application once confirmed: consent deleted, tokens revoked.
 func (s *Server) handleAppRevoke(c echo.Context, a *passport.Account) error {
-	if err := s.db.RevokeApp(c.Request().Context(), a.ID, c.FormValue("client_id")); err != nil {
+	id := c.FormValue("client_id")
+	if !confirmed(c) {
+		return c.Redirect(http.StatusSeeOther, "/profile/apps/revoke?client_id="+url.QueryEscape(id))
+	}
+	if err := s.db.RevokeApp(c.Request().Context(), a.ID, id); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/profile/apps?saved=revoked")

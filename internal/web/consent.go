@@ -69,7 +69,7 @@ func fieldValue(a *passport.Account, f passport.Field) string {
 	case passport.FieldEmail:
 		return a.Email
 	case passport.FieldPhone:
-		return a.Phone
+		return passport.FormatPhone(a.Phone)
 	case passport.FieldOrganization:
 		v := a.Organization
 		if a.Position != "" {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nyaruka/phonenumbers"
+	"github.com/labstack/echo/v4"
 
 	"github.com/passport-idp/passport/internal/passport"
 	"github.com/passport-idp/passport/internal/postgres"
@@ -81,25 +81,35 @@ func (s *Server) startEmailChange(ctx context.Context, a *passport.Account, raw 
 		Method: passport.ChannelEmail, CodeHash: s.codeHash(a.ID, "email", code), LinkHash: passport.HashToken(link)}, s.limits(), msg)
 }
 
-// normalizePhone parses a number into E.164 with libphonenumber's rules.
-func (s *Server) normalizePhone(raw string) (string, error) {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return "", passport.FieldError("phone", "Enter a phone number.")
+// phoneRegion is the country whose national number forms this request accepts: the
+// configured one, else the one the page's language names (none for English, which then
+// needs the country code).
+func (s *Server) phoneRegion(c echo.Context) string {
+	if r := s.cfg.Codes.PhoneRegion; r != "" {
+		return r
 	}
-	num, err := phonenumbers.Parse(raw, s.cfg.Codes.PhoneRegion)
-	if err != nil || !phonenumbers.IsValidNumber(num) {
-		if s.cfg.Codes.PhoneRegion == "" && !strings.HasPrefix(raw, "+") {
-			return "", passport.FieldError("phone", "Enter the number with its country code, like +44 20 7946 0958.")
-		}
-		return "", passport.FieldError("phone", "This is not a valid phone number.")
+	return passport.PhoneRegionFor(s.localizer(c).Lang())
+}
+
+// normalizePhone reads a phone number typed on this request's page (or sent to the API)
+// into E.164, accepting the national forms of phoneRegion.
+func (s *Server) normalizePhone(c echo.Context, raw string) (string, error) {
+	return passport.NormalizePhone(raw, s.phoneRegion(c))
+}
+
+// phoneHint is the hint next to a phone field, in the request's language: an example of
+// the national form this request accepts, or of the international one.
+func (s *Server) phoneHint(c echo.Context) string {
+	if national, international := passport.PhoneExample(s.phoneRegion(c)); national != "" {
+		return s.text(c, "Like %s, or with the country code: %s.", national, international)
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
+	return s.text(c, "With the country code, like +44 20 7946 0958.")
 }
 
 // startPhoneChange sends a code by SMS, or places a call whose caller number ends in it.
-func (s *Server) startPhoneChange(ctx context.Context, a *passport.Account, raw, method string) error {
-	phone, err := s.normalizePhone(raw)
+// region is the country whose national forms raw may be in (phoneRegion).
+func (s *Server) startPhoneChange(ctx context.Context, a *passport.Account, raw, method, region string) error {
+	phone, err := passport.NormalizePhone(raw, region)
 	if err != nil {
 		return err
 	}
@@ -120,7 +130,8 @@ func (s *Server) startPhoneChange(ctx context.Context, a *passport.Account, raw,
 	default:
 		return passport.FieldError("method", "Choose how to get the code: sms or call.")
 	}
-	msg, err := s.message(method, phone, kind, a, MessageData{Code: code, NewValue: phone, Minutes: int(s.cfg.Codes.Lifetime.Minutes())})
+	msg, err := s.message(method, phone, kind, a, MessageData{Code: code, NewValue: passport.FormatPhone(phone),
+		Minutes: int(s.cfg.Codes.Lifetime.Minutes())})
 	if err != nil {
 		return err
 	}
@@ -137,7 +148,7 @@ func (s *Server) resend(ctx context.Context, a *passport.Account, kind string) e
 	if kind == "email" {
 		return s.startEmailChange(ctx, a, c.Value)
 	}
-	return s.startPhoneChange(ctx, a, c.Value, c.Method)
+	return s.startPhoneChange(ctx, a, c.Value, c.Method, "") // stored in E.164
 }
 
 // changeNotices tells the person, at the email address they had, that the email or the
@@ -146,7 +157,7 @@ func (s *Server) changeNotices(before *passport.Account, c *passport.ContactChan
 	if before.Email == "" || (c.Kind == "email" && strings.EqualFold(before.Email, c.Value)) {
 		return nil, nil
 	}
-	m, err := s.message(passport.ChannelEmail, before.Email, c.Kind+"_changed", before, MessageData{NewValue: c.Value,
+	m, err := s.message(passport.ChannelEmail, before.Email, c.Kind+"_changed", before, MessageData{NewValue: c.Shown(),
 		At: s.db.Now()})
 	return []passport.Outgoing{m}, err
 }

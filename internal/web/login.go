@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ type signinPage struct {
 	ClientName    string
 	Login         string
 	Error         string // already in the request's language
+	Signup        bool   // self sign-up is on: the page offers "Create an account"
 }
 
 // signinNotices are what the sign-in page says after the cabinet sent the person there.
@@ -62,11 +64,18 @@ func (s *Server) handleSigninForm(c echo.Context) error {
 		if b.Session != nil {
 			return c.Redirect(http.StatusFound, "/")
 		}
-		return s.page(c, http.StatusOK, "signin", signinPage{Base: s.base(c, "Sign in"), Notice: signinNotices[c.QueryParam("notice")]})
+		return s.page(c, http.StatusOK, "signin", signinPage{Base: s.base(c, "Sign in"), Notice: signinNotices[c.QueryParam("notice")],
+			Signup: s.cfg.Signup.Enabled})
 	}
 	req, client, err := s.authRequest(c, id)
 	if err != nil {
 		return err
+	}
+	// OIDC Prompt Create: the application asks for the sign-up form, which replaces any
+	// session. Not when it named a person (id_token_hint): a new account cannot be them.
+	// The sign-up form's "Sign in" link comes back with existing=1.
+	if req.HasPrompt("create") && s.cfg.Signup.Enabled && req.HintSubject == "" && c.QueryParam("existing") == "" {
+		return c.Redirect(http.StatusFound, "/signup?authRequestID="+url.QueryEscape(id))
 	}
 	sess := b.Session
 	usable := req.SatisfiedBy(sess, s.db.Now())
@@ -81,7 +90,7 @@ func (s *Server) handleSigninForm(c echo.Context) error {
 		return s.continueFlow(c, req, client, sess)
 	}
 	return s.page(c, http.StatusOK, "signin", signinPage{Base: s.base(c, "Sign in"), AuthRequestID: id,
-		ClientName: client.DisplayName(), Login: req.LoginHint})
+		ClientName: client.DisplayName(), Login: req.LoginHint, Signup: s.cfg.Signup.Enabled})
 }
 
 // handleSigninSubmit checks login and password, rate-limited per login and per client IP
@@ -98,7 +107,7 @@ func (s *Server) handleSigninSubmit(c echo.Context) error {
 		}
 	}
 	login, password := strings.TrimSpace(c.FormValue("login")), c.FormValue("password")
-	form := signinPage{Base: s.base(c, "Sign in"), AuthRequestID: id, Login: login}
+	form := signinPage{Base: s.base(c, "Sign in"), AuthRequestID: id, Login: login, Signup: s.cfg.Signup.Enabled}
 	if client != nil {
 		form.ClientName = client.DisplayName()
 	}

@@ -100,12 +100,14 @@ func (s *Server) person(c echo.Context) (*passport.Account, error) {
 	return a, err
 }
 
-// personPage is the public profile; Name and Birthdate are shown in the request's language.
+// personPage is the public profile; Name and Birthdate are shown in the request's language,
+// Phone grouped the international way.
 type personPage struct {
 	Base
 	Profile   PublicProfile
 	Name      string
 	Birthdate string
+	Phone     string
 	Own       bool
 }
 
@@ -118,7 +120,7 @@ func (s *Server) handlePerson(c echo.Context) error {
 		return err
 	}
 	p := personPage{Base: s.base(c, "Public profile"), Profile: s.publicProfile(a)}
-	p.Name = s.personName(c, p.Profile)
+	p.Name, p.Phone = s.personName(c, p.Profile), passport.FormatPhone(p.Profile.Phone)
 	if p.Profile.Birthdate != "" {
 		p.Birthdate = s.shownValue(c, a, passport.FieldBirthdate)
 	}

@@ -34,6 +34,15 @@ func (s *Server) routes() {
 	e.GET("/signin/complete", s.inFlow(s.handleCompleteForm), page...)
 	e.POST("/signin/complete", s.inFlow(s.handleCompleteSubmit), page...)
 
+	// Self sign-up. Off, these routes do not exist (404).
+	if s.cfg.Signup.Enabled {
+		e.GET("/signup", s.handleSignupForm, page...)
+		e.POST("/signup", s.handleSignupSubmit, page...)
+		e.GET("/signup/confirm", s.handleSignupConfirmForm, page...)
+		e.POST("/signup/confirm", s.handleSignupConfirm, page...)
+		e.POST("/signup/resend", s.handleSignupResend, page...)
+	}
+
 	// The personal cabinet.
 	e.GET("/profile", s.cabinet(s.handleProfile), page...)
 	e.GET("/profile/edit", s.cabinet(s.handleEditForm), page...)
@@ -75,6 +84,25 @@ func (s *Server) routes() {
 		e.GET("/dev/messages", s.handleDevMessages, page...) // development only: codes readable by anyone
 	}
 
+	// Confirmations. A consequential one-click action asks first: the GET says what will
+	// happen, and the POST acts only with the confirm=yes its page sends. Beside them, each
+	// connected application's field decisions (the consent screen's action).
+	e.GET("/profile/apps/revoke", s.cabinet(s.handleAppRevokeForm), page...)
+	e.POST("/profile/apps/decisions", s.cabinet(s.handleAppDecisions), page...)
+	e.GET("/profile/sessions/end", s.cabinet(s.handleSessionEndForm), page...)
+	e.GET("/profile/sessions/end-all", s.cabinet(s.handleSessionsEndAllForm), page...)
+	e.GET("/profile/photo/delete", s.cabinet(s.handlePhotoDeleteForm), page...)
+
+	// Forgotten password.
+	e.GET("/signin/forgot", s.handleForgotForm, page...)
+	e.POST("/signin/forgot", s.handleForgotSubmit, page...)
+	e.GET("/signin/forgot/code", s.handleResetCodeForm, page...)
+	e.POST("/signin/forgot/code", s.handleResetCode, page...)
+	e.GET("/signin/forgot/link", s.handleResetLinkForm, page...)
+	e.POST("/signin/forgot/link", s.handleResetLink, page...)
+	e.GET("/signin/forgot/password", s.handleResetPasswordForm, page...)
+	e.POST("/signin/forgot/password", s.handleResetPassword, page...)
+
 	// Public profiles and photos: anyone may read them; they hold public fields only.
 	e.GET("/people/:id", s.handlePerson, page...)
 	e.GET("/people/:id/profile.json", s.handlePersonJSON)
@@ -104,6 +132,13 @@ func (s *Server) routes() {
 	api.GET("/me/sessions", s.apiSessions)
 	api.DELETE("/me/sessions", s.apiEndAllSessions)
 	api.DELETE("/me/sessions/:id", s.apiEndSession)
+
+	// Recovery codes. New ones need the password and a current code and void the old ones at
+	// once; both doors call regenerateRecoveryCodes. Beside them, two-factor enrolment's
+	// first step ("Turn on"), after which the page shows the key.
+	e.POST("/profile/2fa/start", s.cabinet(s.handleTwoFactorStart), page...)
+	e.POST("/profile/2fa/recovery-codes", s.cabinet(s.handleRecoveryCodes), page...)
+	api.POST("/me/2fa/recovery-codes", s.apiRecoveryCodes)
 
 	// OpenID Provider. Routes a browser visits get the browser in their context and show
 	// errors as pages; the others answer JSON errors without internal text. Every one of them

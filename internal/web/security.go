@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -23,6 +24,7 @@ type contactPage struct {
 	Flash      string // a sentence of the catalogue
 	CanCall    bool
 	CodeDigits int
+	PhoneHint  string // the phone field's hint, in the request's language (contacts.go)
 }
 
 // contactTitles and removeTitles are the titles of the email and phone pages.
@@ -39,7 +41,7 @@ func (s *Server) renderContact(c echo.Context, status int, a *passport.Account, 
 	if kind == "email" {
 		p.Current, p.Verified = a.Email, a.EmailVerified
 	} else {
-		p.Current, p.Verified = a.Phone, a.PhoneVerified
+		p.Current, p.Verified, p.PhoneHint = passport.FormatPhone(a.Phone), a.PhoneVerified, s.phoneHint(c)
 	}
 	if pending, perr := s.db.PendingChange(c.Request().Context(), a.ID, kind); perr == nil {
 		p.Pending = pending
@@ -92,7 +94,7 @@ func (s *Server) handleContactStart(c echo.Context, a *passport.Account) error {
 	if kind == "email" {
 		err = s.startEmailChange(c.Request().Context(), a, value)
 	} else {
-		err = s.startPhoneChange(c.Request().Context(), a, value, method)
+		err = s.startPhoneChange(c.Request().Context(), a, value, method, s.phoneRegion(c))
 	}
 	return s.contactResult(c, a, kind, value, method, "code-sent", err)
 }
@@ -123,7 +125,7 @@ func (s *Server) handleContactRemoveForm(c echo.Context, a *passport.Account) er
 	kind := s.contactKind(c)
 	p := removePage{Base: s.base(c, string(removeTitles[kind])), Kind: kind, Current: a.Email}
 	if kind == "phone" {
-		p.Current = a.Phone
+		p.Current = passport.FormatPhone(a.Phone)
 	}
 	p.Account = a
 	return s.page(c, http.StatusOK, "contact_remove", p)
@@ -136,9 +138,18 @@ func (s *Server) handleContactRemove(c echo.Context, a *passport.Account) error 
 
 type confirmLinkPage struct {
 	Base
-	Token string
-	Done  bool
-	Value string
+	Token   string
+	Done    bool
+	Expired bool // the link is expired, used or malformed: the page says so in words
+	Value   string
+}
+
+// linkTokenLength is the length of an email link's token (32 random bytes, base64url).
+const linkTokenLength = 43
+
+// renderExpiredLink says in words that an email link no longer works, and what to do.
+func (s *Server) renderExpiredLink(c echo.Context) error {
+	return s.page(c, http.StatusGone, "confirm_email", confirmLinkPage{Base: s.base(c, "This link no longer works"), Expired: true})
 }
 
 // handleConfirmLinkForm is where the email link lands: a button, because mail scanners
@@ -147,8 +158,12 @@ func (s *Server) handleConfirmLinkForm(c echo.Context) error {
 	if err := s.noteViewer(c); err != nil {
 		return err
 	}
+	token := c.QueryParam("token")
+	if len(token) != linkTokenLength {
+		return s.renderExpiredLink(c)
+	}
 	return s.page(c, http.StatusOK, "confirm_email", confirmLinkPage{Base: s.base(c, "Confirm your email address"),
-		Token: c.QueryParam("token")})
+		Token: token})
 }
 
 // handleConfirmLink applies the change the link stands for; it works in any browser, since
@@ -158,10 +173,13 @@ func (s *Server) handleConfirmLink(c echo.Context) error {
 		return err
 	}
 	token := c.FormValue("token")
-	if len(token) != 43 {
-		return passport.Errorf(passport.ENOTFOUND, "This link has expired or was already used.")
+	if len(token) != linkTokenLength {
+		return s.renderExpiredLink(c)
 	}
 	change, err := s.db.ConfirmEmailLink(c.Request().Context(), passport.HashToken(token), s.changeNotices)
+	if passport.ErrorCode(err) == passport.ENOTFOUND {
+		return s.renderExpiredLink(c)
+	}
 	if err != nil {
 		return err
 	}
@@ -182,8 +200,16 @@ func (s *Server) handlePasswordForm(c echo.Context, a *passport.Account) error {
 
 // handlePasswordSubmit changes the password; every session ends, this one too, so the
 // person signs in again with the new password.
+//
+// The new password is typed twice; when the two differ nothing is checked or changed, and
+// the message stands next to the repeat.
 func (s *Server) handlePasswordSubmit(c echo.Context, a *passport.Account) error {
-	err := s.changePassword(c.Request().Context(), a, c.FormValue("current_password"), c.FormValue("new_password"))
+	var err error
+	if next := c.FormValue("new_password"); next != c.FormValue("repeat_password") {
+		err = passport.FieldError("repeat_password", "The repeated password is not the same as the new one.")
+	} else {
+		err = s.changePassword(c.Request().Context(), a, c.FormValue("current_password"), next)
+	}
 	var pe *passport.Error
 	if asDomain(err, &pe) && pe.Field != "" {
 		p := passwordPage{Base: s.base(c, "Change password"), Errors: s.texts(c, FieldErrors{pe.Field: pe})}
@@ -217,8 +243,28 @@ func (s *Server) handleSessions(c echo.Context, a *passport.Account) error {
 	return s.page(c, http.StatusOK, "sessions", p)
 }
 
+// handleSessionEndForm asks before ending a session; the sessions page leads here for the
+// current one, since ending it signs the person out of this browser.
+func (s *Server) handleSessionEndForm(c echo.Context, a *passport.Account) error {
+	list, err := s.liveSessions(c.Request().Context(), a.ID, browserOf(c).Session.ID)
+	if err != nil {
+		return err
+	}
+	for i := range list {
+		if list[i].ID == c.QueryParam("id") {
+			return s.confirmAction(c, "End this session?", confirmPage{Action: "end-session", Post: "/profile/sessions/end",
+				Back: "/profile/sessions", Hidden: []hiddenField{{Name: "id", Value: list[i].ID}}, Session: &list[i]})
+		}
+	}
+	return passport.Errorf(passport.ENOTFOUND, "No such session.")
+}
+
+// handleSessionEnd ends one session; the current one only once confirmed.
 func (s *Server) handleSessionEnd(c echo.Context, a *passport.Account) error {
 	id := c.FormValue("id")
+	if id == browserOf(c).Session.ID && !confirmed(c) {
+		return c.Redirect(http.StatusSeeOther, "/profile/sessions/end?id="+url.QueryEscape(id))
+	}
 	if err := s.db.EndAccountSession(c.Request().Context(), a.ID, id); err != nil {
 		return err
 	}
@@ -229,9 +275,18 @@ func (s *Server) handleSessionEnd(c echo.Context, a *passport.Account) error {
 	return c.Redirect(http.StatusSeeOther, "/profile/sessions?saved=session-ended")
 }
 
-// handleSessionsEndAll is "Log out of all devices": every session ends and every refresh
-// and access token is revoked.
+// handleSessionsEndAllForm asks before "Log out of all devices".
+func (s *Server) handleSessionsEndAllForm(c echo.Context, a *passport.Account) error {
+	return s.confirmAction(c, "Log out of all devices?", confirmPage{Action: "end-all", Post: "/profile/sessions/end-all",
+		Back: "/profile/sessions"})
+}
+
+// handleSessionsEndAll is "Log out of all devices", once confirmed: every session ends and
+// every refresh and access token is revoked.
 func (s *Server) handleSessionsEndAll(c echo.Context, a *passport.Account) error {
+	if !confirmed(c) {
+		return c.Redirect(http.StatusSeeOther, "/profile/sessions/end-all")
+	}
 	if err := s.db.SignOutEverywhere(c.Request().Context(), a.ID); err != nil {
 		return err
 	}

@@ -62,6 +62,7 @@ type Config struct {
 	// DevMessagesPage serves /dev/messages, where the development sink's messages (codes
 	// included) can be read by anyone who can reach the server: development only.
 	DevMessagesPage bool
+	Signup          SignupSettings // self sign-up (signup.go)
 }
 
 // CodeSettings bound one-time confirmation codes.

@@ -159,19 +159,39 @@ func (s *Server) handleSecondFactorSubmit(c echo.Context) error {
 	return s.authenticated(c, req, client, a, []string{passport.AMRPassword, passport.AMROTP, passport.AMRMFA})
 }
 
+// enrolPage is the two-factor page in each of its states: off (a first step that only
+// offers to turn it on, then the key and the form), on (recovery codes, turning off), and
+// the recovery codes shown once.
 type enrolPage struct {
 	Base
 	Flash         string
-	Secret        string
+	Scan          bool         // the key and the enrolment form: only once the person asked to turn it on
+	Secret        string       // the pending key, as text
 	QR            template.URL // data: URL of the QR code (made here, so trusted)
 	URI           string
-	Error         string
 	AuthRequestID string
 	NeedPassword  bool // within a sign-in whose password was not typed for this very request
 	Enabled       bool
 	CodesLeft     passport.Count // unused recovery codes: chooses the plural form
-	Recovery      []string
-	Errors        FieldErrors
+	Recovery      []string       // recovery codes, shown this once
+	Regenerated   bool           // Recovery replace the earlier codes
+	Download      template.URL   // data: URL of Recovery as a text file: the codes never travel in a request
+	Form          string         // the form Errors belong to: "enable", "disable" or "recovery"
+	Errors        map[string]string
+}
+
+// Err is the mistake to show next to field of form ("" for one about the whole form).
+func (p enrolPage) Err(form, field string) string {
+	if p.Form != form {
+		return ""
+	}
+	return p.Errors[field]
+}
+
+// formErrors puts a mistake next to its field ("" when it is about the whole form), in the
+// request's language.
+func (s *Server) formErrors(c echo.Context, err error) map[string]string {
+	return map[string]string{passport.AsError(err).Field: s.errText(c, err)}
 }
 
 // enrolment returns the account's pending secret, making a new one when there is none or
@@ -234,10 +254,7 @@ func (s *Server) enableTOTP(ctx context.Context, a *passport.Account, code, pass
 		return nil, passport.FieldError("code", "This code is not right. Check the time on your phone and try the next code.")
 	}
 	codes := passport.NewRecoveryCodes(10)
-	hashes := make([][]byte, len(codes))
-	for i, rc := range codes {
-		hashes[i] = s.recoveryHash(a.ID, rc)
-	}
+	hashes := s.recoveryHashes(a.ID, codes)
 	var notice []passport.Outgoing
 	if a.Email != "" {
 		m, err := s.message(passport.ChannelEmail, a.Email, "two_factor_enabled", a, MessageData{At: s.db.Now()})
@@ -252,22 +269,29 @@ func (s *Server) enableTOTP(ctx context.Context, a *passport.Account, code, pass
 	return codes, s.db.ResetLimit(ctx, "totp:"+a.ID)
 }
 
-func (s *Server) renderEnrol(c echo.Context, status int, a *passport.Account, reqID string, needPassword bool, msg string) error {
+// renderEnrol shows the two-factor page for the account's state, p says the rest: the
+// sign-in it belongs to, whether the password is asked, whether the key is shown (Scan) and
+// a mistake to show next to its field.
+func (s *Server) renderEnrol(c echo.Context, status int, a *passport.Account, p enrolPage) error {
 	ctx := c.Request().Context()
-	p := enrolPage{Base: s.base(c, "Two-factor authentication"), AuthRequestID: reqID, NeedPassword: needPassword,
-		Error: msg, Flash: flashes[c.QueryParam("saved")]}
+	p.Base, p.Flash = s.base(c, "Two-factor authentication"), flashes[c.QueryParam("saved")]
 	p.Account = a
 	secret, err := s.totpSecret(ctx, a.ID)
 	if err != nil {
 		return err
 	}
 	if secret != "" {
-		p.Enabled = true
+		p.Enabled, p.Scan = true, false
 		left, err := s.db.RecoveryCodesLeft(ctx, a.ID)
 		if err != nil {
 			return err
 		}
 		p.CodesLeft = passport.Count(left)
+		return s.page(c, status, "two_factor", p)
+	}
+	if !p.Scan {
+		// The first step: what two factors are, and a button. No key is made or shown until
+		// the person asks, so a look at the page changes nothing and shows no QR code.
 		return s.page(c, status, "two_factor", p)
 	}
 	key, err := s.enrolment(ctx, a)
@@ -280,7 +304,14 @@ func (s *Server) renderEnrol(c echo.Context, status int, a *passport.Account, re
 }
 
 func (s *Server) handleTwoFactorPage(c echo.Context, a *passport.Account) error {
-	return s.renderEnrol(c, http.StatusOK, a, "", true, "")
+	return s.renderEnrol(c, http.StatusOK, a, enrolPage{NeedPassword: true})
+}
+
+// handleTwoFactorStart is the first step's "Turn on": the key to add to an authenticator
+// app, and the form that finishes enrolment. A pending key still fresh is shown again, so an
+// app that already has it keeps working.
+func (s *Server) handleTwoFactorStart(c echo.Context, a *passport.Account) error {
+	return s.renderEnrol(c, http.StatusOK, a, enrolPage{NeedPassword: true, Scan: true})
 }
 
 // formStatus is the status of a form shown again with a message: 429 when the message is
@@ -296,26 +327,102 @@ func formStatus(err error) int {
 func (s *Server) handleTwoFactorEnable(c echo.Context, a *passport.Account) error {
 	codes, err := s.enableTOTP(c.Request().Context(), a, c.FormValue("code"), c.FormValue("password"), true)
 	if passport.ErrorCode(err) == passport.EINVALID || passport.ErrorCode(err) == passport.ELIMITED {
-		return s.renderEnrol(c, formStatus(err), a, "", true, s.errText(c, err))
+		return s.renderEnrol(c, formStatus(err), a, enrolPage{NeedPassword: true, Scan: true, Form: "enable", Errors: s.formErrors(c, err)})
 	}
 	if err != nil {
 		return err
 	}
-	p := enrolPage{Base: s.base(c, "Recovery codes"), Enabled: true, Recovery: codes, CodesLeft: passport.Count(len(codes))}
-	p.Account = a
-	return s.page(c, http.StatusOK, "two_factor", p)
+	return s.showRecoveryCodes(c, a, codes, "", false)
 }
 
 // handleTwoFactorDisable needs the password and a current code.
 func (s *Server) handleTwoFactorDisable(c echo.Context, a *passport.Account) error {
 	err := s.disableTOTP(c.Request().Context(), a, c.FormValue("password"), c.FormValue("code"))
 	if code := passport.ErrorCode(err); code == passport.EINVALID || code == passport.ELIMITED {
-		return s.renderEnrol(c, formStatus(err), a, "", true, s.errText(c, err))
+		return s.renderEnrol(c, formStatus(err), a, enrolPage{NeedPassword: true, Form: "disable", Errors: s.formErrors(c, err)})
 	}
 	if err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/profile/2fa?saved=2fa-off")
+}
+
+// regenerateRecoveryCodes replaces every recovery code with ten new ones, returned to show
+// once. It needs the password and a current code from the authenticator app, not a
+// recovery code: new codes are for a person who still has the app (one who lost it turns two
+// factors off with a recovery code and on again). The old codes stop working in the same
+// transaction that stores the new ones.
+func (s *Server) regenerateRecoveryCodes(ctx context.Context, a *passport.Account, password, code string) ([]string, error) {
+	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
+	if !sixDigits(code) {
+		return nil, passport.FieldError("code", "Enter the 6-digit code your authenticator app shows now.")
+	}
+	on, err := s.verifyPasswordAndFactor(ctx, a, password, code)
+	if err != nil {
+		return nil, err
+	}
+	if !on {
+		return nil, passport.FieldError("code", "Two-factor authentication is not on.")
+	}
+	codes := passport.NewRecoveryCodes(10)
+	if err := s.db.ReplaceRecoveryCodes(ctx, a.ID, s.recoveryHashes(a.ID, codes)); err != nil {
+		if passport.ErrorCode(err) == passport.ECONFLICT { // turned off meanwhile
+			return nil, passport.FieldError("code", "Two-factor authentication is not on.")
+		}
+		return nil, err
+	}
+	return codes, nil
+}
+
+// sixDigits reports whether code looks like a TOTP code.
+func sixDigits(code string) bool {
+	if len(code) != 6 {
+		return false
+	}
+	for _, r := range code {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) recoveryHashes(accountID string, codes []string) [][]byte {
+	hashes := make([][]byte, len(codes))
+	for i, rc := range codes {
+		hashes[i] = s.recoveryHash(accountID, rc)
+	}
+	return hashes
+}
+
+// handleRecoveryCodes makes new recovery codes (password and a current code) and shows
+// them once.
+func (s *Server) handleRecoveryCodes(c echo.Context, a *passport.Account) error {
+	codes, err := s.regenerateRecoveryCodes(c.Request().Context(), a, c.FormValue("password"), c.FormValue("code"))
+	if code := passport.ErrorCode(err); code == passport.EINVALID || code == passport.ELIMITED {
+		return s.renderEnrol(c, formStatus(err), a, enrolPage{NeedPassword: true, Form: "recovery", Errors: s.formErrors(c, err)})
+	}
+	if err != nil {
+		return err
+	}
+	return s.showRecoveryCodes(c, a, codes, "", true)
+}
+
+// showRecoveryCodes shows recovery codes this once, with a button that copies them
+// (static/recovery.js) and a text file to download. The file is a data: URL made here, so
+// the codes are never in a request, a URL the server sees, or a log.
+func (s *Server) showRecoveryCodes(c echo.Context, a *passport.Account, codes []string, reqID string, regenerated bool) error {
+	p := enrolPage{Base: s.base(c, "Recovery codes"), Enabled: true, Recovery: codes, Regenerated: regenerated,
+		CodesLeft: passport.Count(len(codes)), AuthRequestID: reqID}
+	p.Account = a
+	var file strings.Builder
+	file.WriteString(s.text(c, "Recovery codes for the Passport account %s at %s", a.Login, s.cfg.Issuer) + "\n")
+	file.WriteString(s.text(c, "Each code signs you in once. Keep them where only you can reach them.") + "\n\n")
+	for _, rc := range codes {
+		file.WriteString(rc + "\n")
+	}
+	p.Download = template.URL("data:text/plain;charset=utf-8;base64," + base64.StdEncoding.EncodeToString([]byte(file.String()))) //nolint:gosec // made here
+	return s.page(c, http.StatusOK, "two_factor", p)
 }
 
 // verifyPasswordAndFactor checks the password (rate-limited) and, when two factors are on,
@@ -378,7 +485,7 @@ func (s *Server) handleTwoFactorSetupForm(c echo.Context, req *passport.AuthRequ
 	if !ok {
 		return s.continueFlow(c, req, client, sess)
 	}
-	return s.renderEnrol(c, http.StatusOK, a, req.ID, needPassword, "")
+	return s.renderEnrol(c, http.StatusOK, a, enrolPage{AuthRequestID: req.ID, NeedPassword: needPassword, Scan: true})
 }
 
 // handleTwoFactorSetupSubmit enables two factors within a sign-in: the session becomes a
@@ -390,7 +497,8 @@ func (s *Server) handleTwoFactorSetupSubmit(c echo.Context, req *passport.AuthRe
 	}
 	codes, err := s.enableTOTP(c.Request().Context(), a, c.FormValue("code"), c.FormValue("password"), needPassword)
 	if code := passport.ErrorCode(err); code == passport.EINVALID || code == passport.ELIMITED {
-		return s.renderEnrol(c, formStatus(err), a, req.ID, needPassword, s.errText(c, err))
+		return s.renderEnrol(c, formStatus(err), a, enrolPage{AuthRequestID: req.ID, NeedPassword: needPassword, Scan: true,
+			Form: "enable", Errors: s.formErrors(c, err)})
 	}
 	if err != nil {
 		return err
@@ -402,7 +510,5 @@ func (s *Server) handleTwoFactorSetupSubmit(c echo.Context, req *passport.AuthRe
 	if err := s.db.MarkLogin(c.Request().Context(), req.ID, upgraded.ID); err != nil {
 		return err
 	}
-	p := enrolPage{Base: s.base(c, "Recovery codes"), Enabled: true, Recovery: codes, CodesLeft: passport.Count(len(codes)), AuthRequestID: req.ID}
-	p.Account = a
-	return s.page(c, http.StatusOK, "two_factor", p)
+	return s.showRecoveryCodes(c, a, codes, req.ID, false)
 }

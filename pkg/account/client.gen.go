@@ -240,6 +240,13 @@ type PostMe2faEnableJSONBody struct {
 	Password *string `json:"password,omitempty"`
 }
 
+// PostMe2faRecoveryCodesJSONBody defines parameters for PostMe2faRecoveryCodes.
+type PostMe2faRecoveryCodesJSONBody struct {
+	// Code A current TOTP code (6 digits)
+	Code     *string `json:"code,omitempty"`
+	Password *string `json:"password,omitempty"`
+}
+
 // PostMePasswordJSONBody defines parameters for PostMePassword.
 type PostMePasswordJSONBody struct {
 	CurrentPassword string `json:"current_password"`
@@ -283,6 +290,9 @@ type DeleteMe2faJSONRequestBody DeleteMe2faJSONBody
 
 // PostMe2faEnableJSONRequestBody defines body for PostMe2faEnable for application/json ContentType.
 type PostMe2faEnableJSONRequestBody PostMe2faEnableJSONBody
+
+// PostMe2faRecoveryCodesJSONRequestBody defines body for PostMe2faRecoveryCodes for application/json ContentType.
+type PostMe2faRecoveryCodesJSONRequestBody PostMe2faRecoveryCodesJSONBody
 
 // PostMePasswordJSONRequestBody defines body for PostMePassword for application/json ContentType.
 type PostMePasswordJSONRequestBody PostMePasswordJSONBody
@@ -463,6 +473,28 @@ type ClientInterface interface {
 	// Corresponds with POST /me/2fa/enable (the `PostMe2faEnable` operationId).
 	PostMe2faEnable(ctx context.Context, body PostMe2faEnableJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PostMe2faRecoveryCodesWithBody Make new recovery codes.
+	//
+	// Needs the password and a current code from the authenticator app (a recovery code
+	// cannot make new ones). Every earlier recovery code, used or not, stops working at once,
+	// in the same transaction that stores the new ones. Attempts are rate-limited.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /me/2fa/recovery-codes (the `PostMe2faRecoveryCodes` operationId).
+	PostMe2faRecoveryCodesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostMe2faRecoveryCodes Make new recovery codes.
+	//
+	// Needs the password and a current code from the authenticator app (a recovery code
+	// cannot make new ones). Every earlier recovery code, used or not, stops working at once,
+	// in the same transaction that stores the new ones. Attempts are rate-limited.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /me/2fa/recovery-codes (the `PostMe2faRecoveryCodes` operationId).
+	PostMe2faRecoveryCodes(ctx context.Context, body PostMe2faRecoveryCodesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetMeApps Connected applications and what each receives now.
 	//
 	// Corresponds with GET /me/apps (the `GetMeApps` operationId).
@@ -576,8 +608,11 @@ type ClientInterface interface {
 	//
 	// Sends a one-time code to the new address (with a one-click link for email) or to the
 	// new number (by SMS, or as the last 4 digits of an incoming call's number with
-	// `method: call`). Phone numbers are normalised to E.164. Codes are short-lived,
-	// stored as HMACs, limited in attempts, and can be re-sent only after a pause.
+	// `method: call`). Phone numbers are normalised to E.164: one with + and its country
+	// code is always accepted; a national form (`8 916 123-45-67`) is read in the configured
+	// default region, else in the country of the request's language (ru: RU, et: EE, nl: NL,
+	// sv: SE; none for English). Codes are short-lived, stored as HMACs, limited in attempts,
+	// and can be re-sent only after a pause.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -588,8 +623,11 @@ type ClientInterface interface {
 	//
 	// Sends a one-time code to the new address (with a one-click link for email) or to the
 	// new number (by SMS, or as the last 4 digits of an incoming call's number with
-	// `method: call`). Phone numbers are normalised to E.164. Codes are short-lived,
-	// stored as HMACs, limited in attempts, and can be re-sent only after a pause.
+	// `method: call`). Phone numbers are normalised to E.164: one with + and its country
+	// code is always accepted; a national form (`8 916 123-45-67`) is read in the configured
+	// default region, else in the country of the request's language (ru: RU, et: EE, nl: NL,
+	// sv: SE; none for English). Codes are short-lived, stored as HMACs, limited in attempts,
+	// and can be re-sent only after a pause.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -805,6 +843,48 @@ func (c *Client) PostMe2faEnableWithBody(ctx context.Context, contentType string
 // Corresponds with POST /me/2fa/enable (the `PostMe2faEnable` operationId).
 func (c *Client) PostMe2faEnable(ctx context.Context, body PostMe2faEnableJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPostMe2faEnableRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostMe2faRecoveryCodesWithBody Make new recovery codes.
+//
+// Needs the password and a current code from the authenticator app (a recovery code
+// cannot make new ones). Every earlier recovery code, used or not, stops working at once,
+// in the same transaction that stores the new ones. Attempts are rate-limited.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /me/2fa/recovery-codes (the `PostMe2faRecoveryCodes` operationId).
+func (c *Client) PostMe2faRecoveryCodesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostMe2faRecoveryCodesRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostMe2faRecoveryCodes Make new recovery codes.
+//
+// Needs the password and a current code from the authenticator app (a recovery code
+// cannot make new ones). Every earlier recovery code, used or not, stops working at once,
+// in the same transaction that stores the new ones. Attempts are rate-limited.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /me/2fa/recovery-codes (the `PostMe2faRecoveryCodes` operationId).
+func (c *Client) PostMe2faRecoveryCodes(ctx context.Context, body PostMe2faRecoveryCodesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostMe2faRecoveryCodesRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1058,8 +1138,11 @@ func (c *Client) DeleteMeKind(ctx context.Context, kind string, reqEditors ...Re
 //
 // Sends a one-time code to the new address (with a one-click link for email) or to the
 // new number (by SMS, or as the last 4 digits of an incoming call's number with
-// `method: call`). Phone numbers are normalised to E.164. Codes are short-lived,
-// stored as HMACs, limited in attempts, and can be re-sent only after a pause.
+// `method: call`). Phone numbers are normalised to E.164: one with + and its country
+// code is always accepted; a national form (`8 916 123-45-67`) is read in the configured
+// default region, else in the country of the request's language (ru: RU, et: EE, nl: NL,
+// sv: SE; none for English). Codes are short-lived, stored as HMACs, limited in attempts,
+// and can be re-sent only after a pause.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1080,8 +1163,11 @@ func (c *Client) PostMeKindWithBody(ctx context.Context, kind string, contentTyp
 //
 // Sends a one-time code to the new address (with a one-click link for email) or to the
 // new number (by SMS, or as the last 4 digits of an incoming call's number with
-// `method: call`). Phone numbers are normalised to E.164. Codes are short-lived,
-// stored as HMACs, limited in attempts, and can be re-sent only after a pause.
+// `method: call`). Phone numbers are normalised to E.164: one with + and its country
+// code is always accepted; a national form (`8 916 123-45-67`) is read in the configured
+// default region, else in the country of the request's language (ru: RU, et: EE, nl: NL,
+// sv: SE; none for English). Codes are short-lived, stored as HMACs, limited in attempts,
+// and can be re-sent only after a pause.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1361,6 +1447,46 @@ func NewPostMe2faEnableRequestWithBody(server string, contentType string, body i
 	}
 
 	operationPath := fmt.Sprintf("/me/2fa/enable")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPostMe2faRecoveryCodesRequest calls the generic PostMe2faRecoveryCodes builder with application/json body
+func NewPostMe2faRecoveryCodesRequest(server string, body PostMe2faRecoveryCodesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostMe2faRecoveryCodesRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPostMe2faRecoveryCodesRequestWithBody constructs an http.Request for the PostMe2faRecoveryCodes method, with any body, and a specified content type
+func NewPostMe2faRecoveryCodesRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/me/2fa/recovery-codes")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -2026,6 +2152,28 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /me/2fa/enable (the `PostMe2faEnable` operationId).
 	PostMe2faEnableWithResponse(ctx context.Context, body PostMe2faEnableJSONRequestBody, reqEditors ...RequestEditorFn) (*PostMe2faEnableResponse, error)
 
+	// PostMe2faRecoveryCodesWithBodyWithResponse Make new recovery codes.
+	//
+	// Needs the password and a current code from the authenticator app (a recovery code
+	// cannot make new ones). Every earlier recovery code, used or not, stops working at once,
+	// in the same transaction that stores the new ones. Attempts are rate-limited.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /me/2fa/recovery-codes (the `PostMe2faRecoveryCodes` operationId).
+	PostMe2faRecoveryCodesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostMe2faRecoveryCodesResponse, error)
+
+	// PostMe2faRecoveryCodesWithResponse Make new recovery codes.
+	//
+	// Needs the password and a current code from the authenticator app (a recovery code
+	// cannot make new ones). Every earlier recovery code, used or not, stops working at once,
+	// in the same transaction that stores the new ones. Attempts are rate-limited.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /me/2fa/recovery-codes (the `PostMe2faRecoveryCodes` operationId).
+	PostMe2faRecoveryCodesWithResponse(ctx context.Context, body PostMe2faRecoveryCodesJSONRequestBody, reqEditors ...RequestEditorFn) (*PostMe2faRecoveryCodesResponse, error)
+
 	// GetMeAppsWithResponse Connected applications and what each receives now.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -2155,8 +2303,11 @@ type ClientWithResponsesInterface interface {
 	//
 	// Sends a one-time code to the new address (with a one-click link for email) or to the
 	// new number (by SMS, or as the last 4 digits of an incoming call's number with
-	// `method: call`). Phone numbers are normalised to E.164. Codes are short-lived,
-	// stored as HMACs, limited in attempts, and can be re-sent only after a pause.
+	// `method: call`). Phone numbers are normalised to E.164: one with + and its country
+	// code is always accepted; a national form (`8 916 123-45-67`) is read in the configured
+	// default region, else in the country of the request's language (ru: RU, et: EE, nl: NL,
+	// sv: SE; none for English). Codes are short-lived, stored as HMACs, limited in attempts,
+	// and can be re-sent only after a pause.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2167,8 +2318,11 @@ type ClientWithResponsesInterface interface {
 	//
 	// Sends a one-time code to the new address (with a one-click link for email) or to the
 	// new number (by SMS, or as the last 4 digits of an incoming call's number with
-	// `method: call`). Phone numbers are normalised to E.164. Codes are short-lived,
-	// stored as HMACs, limited in attempts, and can be re-sent only after a pause.
+	// `method: call`). Phone numbers are normalised to E.164: one with + and its country
+	// code is always accepted; a national form (`8 916 123-45-67`) is read in the configured
+	// default region, else in the country of the request's language (ru: RU, et: EE, nl: NL,
+	// sv: SE; none for English). Codes are short-lived, stored as HMACs, limited in attempts,
+	// and can be re-sent only after a pause.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2531,6 +2685,65 @@ func (r PostMe2faEnableResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PostMe2faEnableResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PostMe2faRecoveryCodesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		RecoveryCodes *[]string `json:"recovery_codes,omitempty"`
+	}
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostMe2faRecoveryCodesResponse) GetJSON200() *struct {
+	RecoveryCodes *[]string `json:"recovery_codes,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PostMe2faRecoveryCodesResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PostMe2faRecoveryCodesResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r PostMe2faRecoveryCodesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostMe2faRecoveryCodesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostMe2faRecoveryCodesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostMe2faRecoveryCodesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -3391,6 +3604,40 @@ func (c *ClientWithResponses) PostMe2faEnableWithResponse(ctx context.Context, b
 	return ParsePostMe2faEnableResponse(rsp)
 }
 
+// PostMe2faRecoveryCodesWithBodyWithResponse Make new recovery codes.
+//
+// Needs the password and a current code from the authenticator app (a recovery code
+// cannot make new ones). Every earlier recovery code, used or not, stops working at once,
+// in the same transaction that stores the new ones. Attempts are rate-limited.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /me/2fa/recovery-codes (the `PostMe2faRecoveryCodes` operationId).
+func (c *ClientWithResponses) PostMe2faRecoveryCodesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostMe2faRecoveryCodesResponse, error) {
+	rsp, err := c.PostMe2faRecoveryCodesWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostMe2faRecoveryCodesResponse(rsp)
+}
+
+// PostMe2faRecoveryCodesWithResponse Make new recovery codes.
+//
+// Needs the password and a current code from the authenticator app (a recovery code
+// cannot make new ones). Every earlier recovery code, used or not, stops working at once,
+// in the same transaction that stores the new ones. Attempts are rate-limited.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /me/2fa/recovery-codes (the `PostMe2faRecoveryCodes` operationId).
+func (c *ClientWithResponses) PostMe2faRecoveryCodesWithResponse(ctx context.Context, body PostMe2faRecoveryCodesJSONRequestBody, reqEditors ...RequestEditorFn) (*PostMe2faRecoveryCodesResponse, error) {
+	rsp, err := c.PostMe2faRecoveryCodes(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostMe2faRecoveryCodesResponse(rsp)
+}
+
 // GetMeAppsWithResponse Connected applications and what each receives now.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -3598,8 +3845,11 @@ func (c *ClientWithResponses) DeleteMeKindWithResponse(ctx context.Context, kind
 //
 // Sends a one-time code to the new address (with a one-click link for email) or to the
 // new number (by SMS, or as the last 4 digits of an incoming call's number with
-// `method: call`). Phone numbers are normalised to E.164. Codes are short-lived,
-// stored as HMACs, limited in attempts, and can be re-sent only after a pause.
+// `method: call`). Phone numbers are normalised to E.164: one with + and its country
+// code is always accepted; a national form (`8 916 123-45-67`) is read in the configured
+// default region, else in the country of the request's language (ru: RU, et: EE, nl: NL,
+// sv: SE; none for English). Codes are short-lived, stored as HMACs, limited in attempts,
+// and can be re-sent only after a pause.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3616,8 +3866,11 @@ func (c *ClientWithResponses) PostMeKindWithBodyWithResponse(ctx context.Context
 //
 // Sends a one-time code to the new address (with a one-click link for email) or to the
 // new number (by SMS, or as the last 4 digits of an incoming call's number with
-// `method: call`). Phone numbers are normalised to E.164. Codes are short-lived,
-// stored as HMACs, limited in attempts, and can be re-sent only after a pause.
+// `method: call`). Phone numbers are normalised to E.164: one with + and its country
+// code is always accepted; a national form (`8 916 123-45-67`) is read in the configured
+// default region, else in the country of the request's language (ru: RU, et: EE, nl: NL,
+// sv: SE; none for English). Codes are short-lived, stored as HMACs, limited in attempts,
+// and can be re-sent only after a pause.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3885,6 +4138,48 @@ func ParsePostMe2faEnableResponse(rsp *http.Response) (*PostMe2faEnableResponse,
 	}
 
 	response := &PostMe2faEnableResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			RecoveryCodes *[]string `json:"recovery_codes,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePostMe2faRecoveryCodesResponse parses an HTTP response from a PostMe2faRecoveryCodesWithResponse call
+func ParsePostMe2faRecoveryCodesResponse(rsp *http.Response) (*PostMe2faRecoveryCodesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostMe2faRecoveryCodesResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}

@@ -23,6 +23,7 @@ var templateSentence = regexp.MustCompile(`\{\{-?\s*(?:\(\s*)?TH?\s+"((?:[^"\\]|
 var sentenceCalls = map[string]int{
 	"Errorf": 1, "FieldError": 1, "Text": 0, // package passport (the fmt.Errorf of other packages is skipped below)
 	"text": 1, "base": 1, "renderError": 2, // package web
+	"Sprintf": 0, // an i18n.Localizer's (fmt.Sprintf is skipped below)
 }
 
 // usedSentences returns every sentence literal the code and the templates show, with where.

@@ -483,7 +483,7 @@ func (s *Server) apiSessions(c echo.Context) error {
 	if b := browserOf(c); b != nil && b.Session != nil {
 		current = b.Session.ID
 	}
-	list, err := s.liveSessions(c.Request().Context(), apiAccount(c).ID, current)
+	list, err := s.liveSessions(c.Request().Context(), s.localizer(c), apiAccount(c).ID, current)
 	if err != nil {
 		return err
 	}

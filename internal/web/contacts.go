@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/passport-idp/passport/internal/i18n"
 	"github.com/passport-idp/passport/internal/passport"
 	"github.com/passport-idp/passport/internal/postgres"
 )
@@ -230,7 +231,7 @@ type SessionView struct {
 }
 
 // liveSessions lists the account's sessions that are still on.
-func (s *Server) liveSessions(ctx context.Context, accountID, currentID string) ([]SessionView, error) {
+func (s *Server) liveSessions(ctx context.Context, l *i18n.Localizer, accountID, currentID string) ([]SessionView, error) {
 	all, err := s.db.Sessions(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -241,7 +242,7 @@ func (s *Server) liveSessions(ctx context.Context, accountID, currentID string) 
 		if x.EndedAt != nil || !x.ExpiresAt.After(now) {
 			continue
 		}
-		out = append(out, SessionView{ID: x.ID, Device: describeDevice(x.UserAgent), IP: x.IP, StartedAt: x.CreatedAt,
+		out = append(out, SessionView{ID: x.ID, Device: describeDevice(l, x.UserAgent), IP: x.IP, StartedAt: x.CreatedAt,
 			LastSeenAt: x.LastSeenAt, Current: x.ID == currentID})
 	}
 	return out, nil

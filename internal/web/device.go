@@ -4,25 +4,27 @@ import (
 	"strings"
 
 	"github.com/mileusna/useragent"
+
+	"github.com/passport-idp/passport/internal/i18n"
 )
 
-// describeDevice turns a User-Agent into "Firefox 128 on Windows".
-func describeDevice(ua string) string {
+// describeDevice turns a User-Agent into "Firefox 128 on Windows", in l's language.
+func describeDevice(l *i18n.Localizer, ua string) string {
 	if strings.TrimSpace(ua) == "" {
-		return "Unknown device"
+		return l.Sprintf("Unknown device")
 	}
 	u := useragent.Parse(ua)
 	name := u.Name
 	if name == "" {
-		name = "Unknown browser"
+		name = l.Sprintf("Unknown browser")
 	} else if v := strings.Split(u.Version, "."); v[0] != "" {
 		name += " " + v[0]
 	}
 	switch {
 	case u.OS != "":
-		name += " on " + u.OS
+		return l.Sprintf("%[1]s on %[2]s", name, u.OS)
 	case u.Bot:
-		name += " (bot)"
+		return l.Sprintf("%s (bot)", name)
 	}
 	return name
 }

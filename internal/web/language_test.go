@@ -48,3 +48,25 @@ func TestArgumentsAreShownInTheReadersLanguage(t *testing.T) {
 		t.Errorf("a time in Dutch: %q", got)
 	}
 }
+
+// TestDevicesAreNamedInTheReadersLanguage: the sessions list's device names.
+func TestDevicesAreNamedInTheReadersLanguage(t *testing.T) {
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	firefox := "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
+	for lang, want := range map[string][2]string{
+		"en": {"Firefox 128 on Windows", "Unknown device"},
+		"ru": {"Firefox 128 на Windows", "Неизвестное устройство"},
+		"sv": {"Firefox 128 på Windows", "Okänd enhet"},
+	} {
+		l := cat.For(lang)
+		if got := describeDevice(l, firefox); got != want[0] {
+			t.Errorf("%s: %q, want %q", lang, got, want[0])
+		}
+		if got := describeDevice(l, " "); got != want[1] {
+			t.Errorf("%s, no User-Agent: %q, want %q", lang, got, want[1])
+		}
+	}
+}

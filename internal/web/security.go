@@ -234,7 +234,7 @@ type sessionsPage struct {
 }
 
 func (s *Server) handleSessions(c echo.Context, a *passport.Account) error {
-	list, err := s.liveSessions(c.Request().Context(), a.ID, browserOf(c).Session.ID)
+	list, err := s.liveSessions(c.Request().Context(), s.localizer(c), a.ID, browserOf(c).Session.ID)
 	if err != nil {
 		return err
 	}
@@ -246,7 +246,7 @@ func (s *Server) handleSessions(c echo.Context, a *passport.Account) error {
 // handleSessionEndForm asks before ending a session; the sessions page leads here for the
 // current one, since ending it signs the person out of this browser.
 func (s *Server) handleSessionEndForm(c echo.Context, a *passport.Account) error {
-	list, err := s.liveSessions(c.Request().Context(), a.ID, browserOf(c).Session.ID)
+	list, err := s.liveSessions(c.Request().Context(), s.localizer(c), a.ID, browserOf(c).Session.ID)
 	if err != nil {
 		return err
 	}

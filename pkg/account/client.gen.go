@@ -102,6 +102,36 @@ func (e Publicity) Valid() bool {
 	}
 }
 
+// Defines values for PatchMeJSONBodyLocale.
+const (
+	Empty PatchMeJSONBodyLocale = ""
+	En    PatchMeJSONBodyLocale = "en"
+	Et    PatchMeJSONBodyLocale = "et"
+	Nl    PatchMeJSONBodyLocale = "nl"
+	Ru    PatchMeJSONBodyLocale = "ru"
+	Sv    PatchMeJSONBodyLocale = "sv"
+)
+
+// Valid indicates whether the value is a known member of the PatchMeJSONBodyLocale enum.
+func (e PatchMeJSONBodyLocale) Valid() bool {
+	switch e {
+	case Empty:
+		return true
+	case En:
+		return true
+	case Et:
+		return true
+	case Nl:
+		return true
+	case Ru:
+		return true
+	case Sv:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PostMeKindJSONBodyMethod.
 const (
 	PostMeKindJSONBodyMethodCall PostMeKindJSONBodyMethod = "call"
@@ -220,10 +250,13 @@ type PatchMeJSONBody struct {
 	FamilyName *string             `json:"family_name,omitempty"`
 	GivenName  *string             `json:"given_name,omitempty"`
 
-	// Locale BCP 47 tag such as en-GB; empty to clear
-	Locale   *string `json:"locale,omitempty"`
-	Nickname *string `json:"nickname,omitempty"`
+	// Locale The account's language, one of the five Passport speaks; empty to clear
+	Locale   *PatchMeJSONBodyLocale `json:"locale,omitempty"`
+	Nickname *string                `json:"nickname,omitempty"`
 }
+
+// PatchMeJSONBodyLocale defines parameters for PatchMe.
+type PatchMeJSONBodyLocale string
 
 // DeleteMe2faJSONBody defines parameters for DeleteMe2fa.
 type DeleteMe2faJSONBody struct {
@@ -607,7 +640,7 @@ type ClientInterface interface {
 	// PostMeKindWithBody Start changing the email address or phone number.
 	//
 	// Sends a one-time code to the new address (with a one-click link for email) or to the
-	// new number (by SMS, or as the last 4 digits of an incoming call's number with
+	// new number (by SMS, or as the last 6 digits of an incoming call's number with
 	// `method: call`). Phone numbers are normalised to E.164: one with + and its country
 	// code is always accepted; a national form (`8 916 123-45-67`) is read in the configured
 	// default region, else in the country of the request's language (ru: RU, et: EE, nl: NL,
@@ -622,7 +655,7 @@ type ClientInterface interface {
 	// PostMeKind Start changing the email address or phone number.
 	//
 	// Sends a one-time code to the new address (with a one-click link for email) or to the
-	// new number (by SMS, or as the last 4 digits of an incoming call's number with
+	// new number (by SMS, or as the last 6 digits of an incoming call's number with
 	// `method: call`). Phone numbers are normalised to E.164: one with + and its country
 	// code is always accepted; a national form (`8 916 123-45-67`) is read in the configured
 	// default region, else in the country of the request's language (ru: RU, et: EE, nl: NL,
@@ -1137,7 +1170,7 @@ func (c *Client) DeleteMeKind(ctx context.Context, kind string, reqEditors ...Re
 // PostMeKindWithBody Start changing the email address or phone number.
 //
 // Sends a one-time code to the new address (with a one-click link for email) or to the
-// new number (by SMS, or as the last 4 digits of an incoming call's number with
+// new number (by SMS, or as the last 6 digits of an incoming call's number with
 // `method: call`). Phone numbers are normalised to E.164: one with + and its country
 // code is always accepted; a national form (`8 916 123-45-67`) is read in the configured
 // default region, else in the country of the request's language (ru: RU, et: EE, nl: NL,
@@ -1162,7 +1195,7 @@ func (c *Client) PostMeKindWithBody(ctx context.Context, kind string, contentTyp
 // PostMeKind Start changing the email address or phone number.
 //
 // Sends a one-time code to the new address (with a one-click link for email) or to the
-// new number (by SMS, or as the last 4 digits of an incoming call's number with
+// new number (by SMS, or as the last 6 digits of an incoming call's number with
 // `method: call`). Phone numbers are normalised to E.164: one with + and its country
 // code is always accepted; a national form (`8 916 123-45-67`) is read in the configured
 // default region, else in the country of the request's language (ru: RU, et: EE, nl: NL,
@@ -2302,7 +2335,7 @@ type ClientWithResponsesInterface interface {
 	// PostMeKindWithBodyWithResponse Start changing the email address or phone number.
 	//
 	// Sends a one-time code to the new address (with a one-click link for email) or to the
-	// new number (by SMS, or as the last 4 digits of an incoming call's number with
+	// new number (by SMS, or as the last 6 digits of an incoming call's number with
 	// `method: call`). Phone numbers are normalised to E.164: one with + and its country
 	// code is always accepted; a national form (`8 916 123-45-67`) is read in the configured
 	// default region, else in the country of the request's language (ru: RU, et: EE, nl: NL,
@@ -2317,7 +2350,7 @@ type ClientWithResponsesInterface interface {
 	// PostMeKindWithResponse Start changing the email address or phone number.
 	//
 	// Sends a one-time code to the new address (with a one-click link for email) or to the
-	// new number (by SMS, or as the last 4 digits of an incoming call's number with
+	// new number (by SMS, or as the last 6 digits of an incoming call's number with
 	// `method: call`). Phone numbers are normalised to E.164: one with + and its country
 	// code is always accepted; a national form (`8 916 123-45-67`) is read in the configured
 	// default region, else in the country of the request's language (ru: RU, et: EE, nl: NL,
@@ -3844,7 +3877,7 @@ func (c *ClientWithResponses) DeleteMeKindWithResponse(ctx context.Context, kind
 // PostMeKindWithBodyWithResponse Start changing the email address or phone number.
 //
 // Sends a one-time code to the new address (with a one-click link for email) or to the
-// new number (by SMS, or as the last 4 digits of an incoming call's number with
+// new number (by SMS, or as the last 6 digits of an incoming call's number with
 // `method: call`). Phone numbers are normalised to E.164: one with + and its country
 // code is always accepted; a national form (`8 916 123-45-67`) is read in the configured
 // default region, else in the country of the request's language (ru: RU, et: EE, nl: NL,
@@ -3865,7 +3898,7 @@ func (c *ClientWithResponses) PostMeKindWithBodyWithResponse(ctx context.Context
 // PostMeKindWithResponse Start changing the email address or phone number.
 //
 // Sends a one-time code to the new address (with a one-click link for email) or to the
-// new number (by SMS, or as the last 4 digits of an incoming call's number with
+// new number (by SMS, or as the last 6 digits of an incoming call's number with
 // `method: call`). Phone numbers are normalised to E.164: one with + and its country
 // code is always accepted; a national form (`8 916 123-45-67`) is read in the configured
 // default region, else in the country of the request's language (ru: RU, et: EE, nl: NL,

@@ -45,7 +45,7 @@ bench: db build
 		echo "bench: taskset or a second CPU is missing: the server is NOT pinned to one CPU"; \
 		bin/passport-bench -server bin/passport -cpu "" $(BENCH_FLAGS); \
 	fi
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/passport ./internal/oidc ./internal/postgres ./internal/jobs
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/passport ./internal/oidc ./internal/postgres ./internal/jobs ./internal/i18n
 
 ## lint: formatting, a tidy go.mod, the Go client generated from docs/openapi.yaml, vet and staticcheck (pinned; fetched through the module proxy)
 lint:

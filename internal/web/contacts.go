@@ -180,6 +180,19 @@ func (s *Server) confirmChange(ctx context.Context, a *passport.Account, kind, c
 	return err
 }
 
+// passwordChangedNotice is the email that tells the person their password changed, queued
+// with the change (db.ChangePassword) by the cabinet and by a forgotten-password reset.
+func (s *Server) passwordChangedNotice(a *passport.Account) ([]passport.Outgoing, error) {
+	if a.Email == "" {
+		return nil, nil
+	}
+	m, err := s.message(passport.ChannelEmail, a.Email, "password_changed", a, MessageData{At: s.db.Now()})
+	if err != nil {
+		return nil, err
+	}
+	return []passport.Outgoing{m}, nil
+}
+
 // changePassword checks the current password (rate-limited like sign-in), applies the
 // policy, and then signs the person out everywhere and tells them by email.
 func (s *Server) changePassword(ctx context.Context, a *passport.Account, current, next string) error {
@@ -206,13 +219,9 @@ func (s *Server) changePassword(ctx context.Context, a *passport.Account, curren
 	if err != nil {
 		return err
 	}
-	var notice []passport.Outgoing
-	if a.Email != "" {
-		m, err := s.message(passport.ChannelEmail, a.Email, "password_changed", a, MessageData{At: s.db.Now()})
-		if err != nil {
-			return err
-		}
-		notice = append(notice, m)
+	notice, err := s.passwordChangedNotice(a)
+	if err != nil {
+		return err
 	}
 	if err := s.db.ChangePassword(ctx, a.ID, hash, notice); err != nil {
 		return err

@@ -416,13 +416,9 @@ func (s *Server) handleResetPassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var notice []passport.Outgoing
-	if a.Email != "" {
-		m, err := s.message(passport.ChannelEmail, a.Email, "password_changed", a, MessageData{At: s.db.Now()})
-		if err != nil {
-			return err
-		}
-		notice = append(notice, m)
+	notice, err := s.passwordChangedNotice(a)
+	if err != nil {
+		return err
 	}
 	if err := s.db.UseReset(ctx, r.ID); err != nil {
 		return err

@@ -31,6 +31,15 @@ func TestPolicyIsAPage(t *testing.T) {
 		t.Errorf("the policy in Russian: %.400s", page)
 	}
 
+	// A signed-in person reads it in their account's language, whatever the browser says.
+	reader := newBrowser(t, srv)
+	setupSelfUser(t, "policy-reader", "read-the-policy-1")
+	signInDirectly(t, reader, "policy-reader", "read-the-policy-1")
+	api(t, reader, http.MethodPatch, "/me", "", map[string]any{"locale": "sv"})
+	if _, page := reader.get(srv.URL + "/policy"); pageLang(t, page) != "sv" {
+		t.Errorf("the policy for a person whose language is sv: lang %s", pageLang(t, page))
+	}
+
 	// An operator's document, with an Estonian translation beside it.
 	dir := t.TempDir()
 	own := filepath.Join(dir, "policy.md")

@@ -26,6 +26,18 @@ func NormalizePhone(raw, region string) (string, error) {
 	if err != nil || !phonenumbers.IsValidNumber(num) {
 		return "", FieldError("phone", "This is not a valid phone number.")
 	}
+	// Codes go by SMS or a call that Passport pays for: numbers that bill per message or
+	// call (premium rate, shared cost), that nobody owns (toll-free, universal access,
+	// pagers, voicemail) or that redirect elsewhere (personal numbers) would let anyone
+	// run up the bill or receive the codes, and an extension cannot take them.
+	switch phonenumbers.GetNumberType(num) {
+	case phonenumbers.MOBILE, phonenumbers.FIXED_LINE, phonenumbers.FIXED_LINE_OR_MOBILE, phonenumbers.VOIP:
+	default:
+		return "", FieldError("phone", "This number cannot receive codes: enter a mobile or landline number.")
+	}
+	if num.GetExtension() != "" {
+		return "", FieldError("phone", "This number cannot receive codes: enter a mobile or landline number.")
+	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
 }
 

@@ -85,3 +85,20 @@ func TestPhoneRegionFor(t *testing.T) {
 		t.Errorf("PhoneExample(\"\") = %q, %q", n, i)
 	}
 }
+
+// TestNumbersThatCannotTakeCodesAreRefused: premium-rate, toll-free, shared-cost and
+// universal numbers, and numbers with an extension, would let anyone run up the bill for
+// codes or receive them elsewhere.
+func TestNumbersThatCannotTakeCodesAreRefused(t *testing.T) {
+	for _, raw := range []string{"+44 909 876 5432", "+7 809 505 1234", "+1 900 555 0199", "+800 1234 5678",
+		"+44 800 123 4567", "+7 916 123-45-67 ext. 1234"} {
+		if _, err := NormalizePhone(raw, ""); ErrorCode(err) != EINVALID {
+			t.Errorf("%s: %v, want EINVALID", raw, err)
+		}
+	}
+	for _, raw := range []string{"+7 916 123-45-67", "+44 20 7946 0958", "+372 5123 4567", "+46 70 123 45 67"} {
+		if _, err := NormalizePhone(raw, ""); err != nil {
+			t.Errorf("%s: %v, want it accepted", raw, err)
+		}
+	}
+}

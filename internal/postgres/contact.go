@@ -241,12 +241,18 @@ func signOutEverywhere(ctx context.Context, tx pgx.Tx, accountID string, now tim
 		`UPDATE token_families SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL`,
 		`UPDATE refresh_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL`,
 		`UPDATE access_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL`,
+		// A change of email or phone started from a session that is now ended (perhaps a
+		// stolen one) must not complete afterwards: its link or code would hand the account
+		// to whoever started it. The row stays, cancelled, so its send count still limits.
+		`UPDATE contact_changes SET cancelled_at = $2 WHERE account_id = $1 AND cancelled_at IS NULL`,
 	} {
 		if _, err := tx.Exec(ctx, q, accountID, now); err != nil {
 			return err
 		}
 	}
-	return nil
+	// An older forgotten-password code or link dies with any credential change too.
+	_, err := tx.Exec(ctx, `DELETE FROM password_resets WHERE account_id = $1`, accountID)
+	return err
 }
 
 // EndAccountSession ends one of the account's sessions. Returns ENOTFOUND when it is not a

@@ -551,6 +551,9 @@ type policyPage struct {
 // handlePolicy shows the personal-data policy in the page's language (or the document that
 // serves the others) as a page; ?download=1 gives the Markdown file.
 func (s *Server) handlePolicy(c echo.Context) error {
+	if err := s.noteViewer(c); err != nil { // a signed-in reader's language comes first
+		return err
+	}
 	lang := s.localizer(c).Lang()
 	doc, ok := s.cfg.Policies[lang]
 	if !ok {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -99,8 +100,14 @@ func (s *Server) handleLanguage(c echo.Context) error {
 }
 
 // localPath returns p when it is a path on this site, "/" otherwise (no open redirect).
+// Browsers drop tabs and newlines from a URL and read a backslash as a slash, so "/\t/x"
+// or "/\\x" would leave the site: any control character or backslash is refused.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+	if strings.IndexFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) >= 0 {
+		return "/"
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(p, "//") {
 		return "/"
 	}
 	return p

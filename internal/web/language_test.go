@@ -70,3 +70,18 @@ func TestDevicesAreNamedInTheReadersLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalPathStaysOnThisSite: the switcher's "back" never leaves the site, whatever a
+// browser would make of it (it drops tabs and newlines and reads "\" as "/").
+func TestLocalPathStaysOnThisSite(t *testing.T) {
+	for in, want := range map[string]string{
+		"/profile": "/profile", "/signin?authRequestID=abc": "/signin?authRequestID=abc", "/": "/",
+		"//evil.example/x": "/", "/\\evil.example": "/", "/\t/evil.example/": "/", "/\x0b/x": "/",
+		"/\n/evil.example": "/", "https://evil.example/": "/", "javascript:alert(1)": "/", "": "/",
+		"evil.example": "/", "/%09/evil.example": "/%09/evil.example", "/\x7f/x": "/",
+	} {
+		if got := localPath(in); got != want {
+			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

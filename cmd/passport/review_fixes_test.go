@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -48,4 +49,54 @@ func (b *browser) signedIn(t *testing.T) bool {
 	t.Helper()
 	resp, _ := b.get(b.base + "/profile")
 	return resp.Request.URL.Path == "/profile"
+}
+
+// TestSignupCodeGuessesAreCappedPerAddress: however many sign-ups are started for one
+// address, at most 4 × codes.max_attempts wrong codes are checked for it in a day.
+func TestSignupCodeGuessesAreCappedPerAddress(t *testing.T) {
+	srv := startServer(t, "", "PASSPORT_SIGNUP_ENABLED", "true", "PASSPORT_SIGNUP_PER_EMAIL", "100",
+		"PASSPORT_SIGNUP_PER_IP", "100")
+	checked, refused := 0, 0
+	for i := 0; i < 6; i++ {
+		b := newBrowser(t, srv)
+		_, page := startSignup(t, b, openSignup(t, b), "guesser"+string(rune('a'+i)), "guessing-codes-1", "victim@example.org", "")
+		form := hidden(page)
+		for j := 0; j < 5; j++ {
+			form.Set("code", "000000")
+			resp, _ := b.post("/signup/confirm", form)
+			switch {
+			case resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") != "":
+				refused++
+			case resp.StatusCode < 500:
+				checked++
+			}
+		}
+	}
+	if checked > 20 || refused == 0 {
+		t.Errorf("wrong codes checked for one address: %d (refused %d), want at most 20", checked, refused)
+	}
+}
+
+// TestSignupLoginCannotBeAStrangersAddress: a self-chosen login that reads as an email
+// address or a phone number must be the one given with it; otherwise it would capture that
+// person's "Forgot password?".
+func TestSignupLoginCannotBeAStrangersAddress(t *testing.T) {
+	srv := startServer(t, "", "PASSPORT_SIGNUP_ENABLED", "true")
+	for _, c := range []struct{ login, email, phone string }{
+		{"victim@example.com", "attacker@example.org", ""},
+		{"+37251234567", "attacker@example.org", ""},
+		{"37251234567", "attacker@example.org", "+372 5999 9999"},
+	} {
+		b := newBrowser(t, srv)
+		resp, page := startSignup(t, b, openSignup(t, b), c.login, "not-my-address-1", c.email, c.phone)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "must be the") {
+			t.Errorf("login %q with email %q, phone %q: %d, want the login refused", c.login, c.email, c.phone, resp.StatusCode)
+		}
+	}
+	// One's own address or number as the login is fine.
+	b := newBrowser(t, srv)
+	if resp, page := startSignup(t, b, openSignup(t, b), "Me@Example.org", "my-own-address-1", "me@example.org", ""); resp.StatusCode != http.StatusOK ||
+		!strings.Contains(page, `action="/signup/confirm"`) {
+		t.Errorf("one's own email as the login: %d %.300s", resp.StatusCode, page)
+	}
 }

@@ -46,7 +46,7 @@ func ResetTarget(found []ResetCandidate) (a *Account, channel, to string, ok boo
 		byVia[c.Via] = append(byVia[c.Via], c.Account)
 	}
 	switch {
-	case len(byVia[ResetByLogin]) == 1:
+	case len(byVia[ResetByLogin]) == 1 && onlyAccount(byVia, byVia[ResetByLogin][0].ID):
 		a = byVia[ResetByLogin][0]
 		switch {
 		case a.Email != "" && a.EmailVerified:
@@ -67,4 +67,17 @@ func ResetTarget(found []ResetCandidate) (a *Account, channel, to string, ok boo
 		return nil, "", "", false
 	}
 	return a, channel, to, true
+}
+
+// onlyAccount reports whether every match is the account id: a login that is also another
+// account's verified address names neither.
+func onlyAccount(byVia map[string][]*Account, id string) bool {
+	for _, accounts := range byVia {
+		for _, a := range accounts {
+			if a.ID != id {
+				return false
+			}
+		}
+	}
+	return true
 }

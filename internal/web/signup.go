@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -136,6 +137,17 @@ func (s *Server) handleSignupSubmit(c echo.Context) error {
 			errs["phone"] = passport.AsError(err)
 		}
 	}
+	// A login that reads as an email address or a phone number must be the person's own,
+	// confirmed with it: a stranger's address as a login would capture that person's
+	// "Forgot password?" (a login names an account first) and read like their identity.
+	if errs["login"] == nil && strings.Contains(login, "@") && !strings.EqualFold(login, email) {
+		errs["login"] = passport.FieldError("login", "A login with @ must be the email address you give below.")
+	}
+	if errs["login"] == nil && phoneLike.MatchString(login) {
+		if own, err := s.normalizePhone(c, login); err != nil || own != phone {
+			errs["login"] = passport.FieldError("login", "A login that is a phone number must be the number you give below.")
+		}
+	}
 	if len(errs) > 0 {
 		return s.renderSignup(c, http.StatusBadRequest, req, client, values, errs, "")
 	}
@@ -179,6 +191,9 @@ func (s *Server) handleSignupSubmit(c echo.Context) error {
 }
 
 // signupEmailKey counts codes per destination, whatever the case the address is typed in.
+// phoneLike matches a login made of a phone number's characters with at least six digits.
+var phoneLike = regexp.MustCompile(`^\+?[0-9 ()./-]*([0-9][ ()./-]*){6,}$`)
+
 func signupEmailKey(email string) string { return "signup:email:" + strings.ToLower(email) }
 
 // signupLimit counts one attempt against key and returns the refusal to show once the
@@ -254,6 +269,18 @@ func (s *Server) handleSignupConfirm(c echo.Context) error {
 	code := strings.TrimSpace(c.FormValue("code"))
 	if code == "" {
 		return s.renderSignupConfirm(c, http.StatusBadRequest, p, "", passport.FieldError("code", "Enter the code."))
+	}
+	// Guesses at codes sent to one address are capped over a day, across sign-ups and
+	// resends (each sign-up's own attempts are counted in the store), so that guessing six
+	// digits to "verify" someone else's address stays hopeless, as for password resets.
+	guesses, err := s.db.HitAll(ctx, resetGuessWindow, "signup:guess:"+s.limitKey(strings.ToLower(p.Email)),
+		"signup:guess-ip:"+c.RealIP())
+	if err != nil {
+		return err
+	}
+	if _, over := s.overLimit(c, guesses, 4*s.cfg.Codes.MaxAttempts, 4*s.cfg.Codes.MaxAttempts*s.cfg.Signup.PerIP); over {
+		return s.renderSignupConfirm(c, http.StatusTooManyRequests, p, "",
+			&passport.Error{Code: passport.ELIMITED, Field: "code", Message: "Too many attempts. Try again later."})
 	}
 	a, err := s.db.CompleteSignup(ctx, p.ID, b.Hash, s.codeHash(p.ID, "signup", code), s.cfg.Codes.MaxAttempts)
 	var e *passport.Error

@@ -2,8 +2,11 @@ package main
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+
+	"golang.org/x/oauth2"
 )
 
 // TestCredentialChangeCancelsPendingContactChanges: an email change started from a session
@@ -98,5 +101,54 @@ func TestSignupLoginCannotBeAStrangersAddress(t *testing.T) {
 	if resp, page := startSignup(t, b, openSignup(t, b), "Me@Example.org", "my-own-address-1", "me@example.org", ""); resp.StatusCode != http.StatusOK ||
 		!strings.Contains(page, `action="/signup/confirm"`) {
 		t.Errorf("one's own email as the login: %d %.300s", resp.StatusCode, page)
+	}
+}
+
+// switcherBack is where a page's language switcher returns.
+func switcherBack(t *testing.T, page string) string {
+	t.Helper()
+	i := strings.Index(page, `action="/language"`)
+	if i < 0 {
+		t.Fatalf("no language switcher: %.300s", page)
+	}
+	return hidden(page[i:]).Get("back")
+}
+
+// TestSwitcherAfterAFormAndWithinASignIn: on a page that answers a form the switcher
+// returns to a page one can open (not a 405), keeping the application's sign-in; and within
+// a sign-in whose application asked for ui_locales, the person's choice wins.
+func TestSwitcherAfterAFormAndWithinASignIn(t *testing.T) {
+	srv := startServer(t, "")
+	secret := setupClient(t, "switch-app")
+	setupSelfUser(t, "switcher", "switch-languages-1")
+	b := newBrowser(t, srv)
+	rp := newRP(t, srv, "switch-app", secret, "profile")
+	_, page := b.get(rp.authURL("s1", oauth2.GenerateVerifier(), oauth2.SetAuthURLParam("ui_locales", "ru")))
+	if pageLang(t, page) != "ru" {
+		t.Fatalf("ui_locales=ru: %s", pageLang(t, page))
+	}
+	id := hidden(page).Get("authRequestID")
+	form := hidden(page)
+	form.Set("login", "switcher")
+	form.Set("password", "wrong")
+	_, page = b.post("/signin", form)
+	back := switcherBack(t, page)
+	if back != "/signin?authRequestID="+id {
+		t.Errorf("after a refused sign-in the switcher returns to %q", back)
+	}
+	resp, page := b.post("/language", url.Values{"csrf": {hidden(page).Get("csrf")}, "lang": {"en"}, "back": {back}})
+	if resp.StatusCode != http.StatusOK || pageLang(t, page) != "en" || !strings.Contains(page, id) {
+		t.Errorf("choosing English within a sign-in that asked for ru: %d, lang %s", resp.StatusCode, pageLang(t, page))
+	}
+
+	// A page answering a POST: the two-factor set-up after "Turn on".
+	signInDirectly(t, b, "switcher", "switch-languages-1")
+	_, page = formPost(t, b, "/profile/2fa", "/profile/2fa/start")
+	if back := switcherBack(t, page); back != "/profile/2fa" {
+		t.Errorf("after Turn on the switcher returns to %q", back)
+	}
+	resp, _ = b.post("/language", url.Values{"csrf": {hidden(page).Get("csrf")}, "lang": {"sv"}, "back": {switcherBack(t, page)}})
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("switching after Turn on: %d", resp.StatusCode)
 	}
 }

@@ -154,3 +154,10 @@ func (db *DB) MarkLogin(ctx context.Context, id, sessionID string) error {
 	_, err := db.pool.Exec(ctx, `UPDATE auth_requests SET login_session_id = $2 WHERE id = $1 AND NOT done`, id, sessionID)
 	return err
 }
+
+// SetUILocales replaces a pending request's ui_locales with the language the person chose
+// with the switcher, which then outranks what the application asked for.
+func (db *DB) SetUILocales(ctx context.Context, id string, locales []string) error {
+	_, err := db.pool.Exec(ctx, `UPDATE auth_requests SET ui_locales = $2 WHERE id = $1 AND NOT done`, id, locales)
+	return err
+}

@@ -96,7 +96,18 @@ func (s *Server) handleLanguage(c echo.Context) error {
 			return passport.FieldError("lang", "Choose one of the languages offered.")
 		}
 	}
-	return c.Redirect(http.StatusSeeOther, localPath(c.FormValue("back")))
+	back := localPath(c.FormValue("back"))
+	// Within an application's sign-in the request's ui_locales come first: the person's
+	// choice replaces them, or the switcher would seem to do nothing. Only this browser's
+	// own request is changed (authRequest checks).
+	if u, err := url.Parse(back); err == nil && u.Query().Get("authRequestID") != "" {
+		if req, _, err := s.authRequest(c, u.Query().Get("authRequestID")); err == nil {
+			if err := s.db.SetUILocales(c.Request().Context(), req.ID, []string{lang}); err != nil {
+				return err
+			}
+		}
+	}
+	return c.Redirect(http.StatusSeeOther, back)
 }
 
 // localPath returns p when it is a path on this site, "/" otherwise (no open redirect).

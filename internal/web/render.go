@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"strings"
@@ -143,8 +144,7 @@ type Base struct {
 // catalogue.
 func (s *Server) base(c echo.Context, title string) Base {
 	l := s.localizer(c)
-	b := Base{Title: l.T(title), Lang: l.Lang(), Languages: i18n.Languages, Here: c.Request().URL.RequestURI(),
-		loc: l, zone: s.zone(c)}
+	b := Base{Title: l.T(title), Lang: l.Lang(), Languages: i18n.Languages, Here: s.here(c), loc: l, zone: s.zone(c)}
 	if br := browserOf(c); br != nil {
 		b.CSRF = s.csrfToken(br)
 	}
@@ -152,6 +152,52 @@ func (s *Server) base(c echo.Context, title string) Base {
 		b.Account = a
 	}
 	return b
+}
+
+// here is where the language switcher returns: this page's address, or for a page that
+// answers a form (a POST) the page one can GET at or above its path, keeping the
+// application's sign-in it belongs to.
+func (s *Server) here(c echo.Context) string {
+	r := c.Request()
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return r.URL.RequestURI()
+	}
+	p := r.URL.Path
+	for p != "/" && p != "." && !s.servesGET(p) {
+		p = path.Dir(p)
+	}
+	if p == "." {
+		p = "/"
+	}
+	if id := c.FormValue("authRequestID"); id != "" {
+		p += "?authRequestID=" + url.QueryEscape(id)
+	}
+	return p
+}
+
+// servesGET reports whether a GET route matches p (":name" matches any one segment).
+func (s *Server) servesGET(p string) bool {
+	want := strings.Split(p, "/")
+	for _, r := range s.echo.Routes() {
+		if r.Method != http.MethodGet {
+			continue
+		}
+		got := strings.Split(r.Path, "/")
+		if len(got) != len(want) {
+			continue
+		}
+		match := true
+		for i := range got {
+			if got[i] != want[i] && !strings.HasPrefix(got[i], ":") {
+				match = false
+				break
+			}
+		}
+		if match {
+			return true
+		}
+	}
+	return false
 }
 
 // Date shows t's date in the page's language and time zone.

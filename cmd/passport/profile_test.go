@@ -561,7 +561,8 @@ func TestExport(t *testing.T) {
 		t.Error("API export is empty")
 	}
 	resp, policy := b.get(srv.URL + "/policy?download=1")
-	if resp.StatusCode != http.StatusOK || !strings.Contains(policy, "Policy för behandling av personuppgifter") || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") // in the account's language, sv {
+	// In the account's language, sv.
+	if resp.StatusCode != http.StatusOK || !strings.Contains(policy, "Policy för behandling av personuppgifter") || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
 		t.Errorf("policy: %d %.100s", resp.StatusCode, policy)
 	}
 }

@@ -109,7 +109,54 @@ func ValidateLogin(login string) error {
 			return FieldError("login", "Login may contain letters, digits and . _ - @ + only.")
 		}
 	}
+	if mixedScripts(login) {
+		return FieldError("login", "A login cannot mix alphabets, such as Latin and Cyrillic letters.")
+	}
 	return nil
+}
+
+// loginScripts are the alphabets a login's letters may come from, one per login, so that
+// a Cyrillic "а" cannot pass for a Latin "a" in somebody else's login. Japanese writes
+// with three scripts at once: they count as one.
+var loginScripts = []struct {
+	name   string
+	tables []*unicode.RangeTable
+}{
+	{"latin", []*unicode.RangeTable{unicode.Latin}},
+	{"cyrillic", []*unicode.RangeTable{unicode.Cyrillic}},
+	{"greek", []*unicode.RangeTable{unicode.Greek}},
+	{"armenian", []*unicode.RangeTable{unicode.Armenian}},
+	{"georgian", []*unicode.RangeTable{unicode.Georgian}},
+	{"hebrew", []*unicode.RangeTable{unicode.Hebrew}},
+	{"arabic", []*unicode.RangeTable{unicode.Arabic}},
+	{"cjk", []*unicode.RangeTable{unicode.Han, unicode.Hiragana, unicode.Katakana}},
+	{"hangul", []*unicode.RangeTable{unicode.Hangul}},
+}
+
+// mixedScripts reports whether s has letters of more than one of loginScripts (a letter of
+// any other script counts as its own).
+func mixedScripts(s string) bool {
+	seen := ""
+	for _, r := range s {
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		script := "other:" + string(r)
+		for _, sc := range loginScripts {
+			if unicode.In(r, sc.tables...) {
+				script = sc.name
+				break
+			}
+		}
+		if strings.HasPrefix(script, "other:") {
+			continue // a script not listed: no lookalikes known to check
+		}
+		if seen != "" && seen != script {
+			return true
+		}
+		seen = script
+	}
+	return false
 }
 
 // NormalizeEmail trims an address and lower-cases its domain; it returns an EINVALID error

@@ -242,3 +242,16 @@ func TestNeedsLogin(t *testing.T) {
 		}
 	}
 }
+
+// TestLoginsDoNotMixAlphabets: a Cyrillic "а" in a Latin login would let one person pass
+// for another; one alphabet per login, whichever it is.
+func TestLoginsDoNotMixAlphabets(t *testing.T) {
+	for login, ok := range map[string]bool{
+		"ada": true, "Émilie.du-Châtelet": true, "пётр": true, "ωμέγα": true, "ωmega": false, "山田たろう": true, "user2026": true,
+		"аda": false, "pаypal": false, "ωmegа": false, "Grace-Хоппер": false,
+	} {
+		if err := ValidateLogin(login); (err == nil) != ok {
+			t.Errorf("ValidateLogin(%q) = %v, want accepted %v", login, err, ok)
+		}
+	}
+}

@@ -64,9 +64,9 @@ func (db *DB) EnableTOTP(ctx context.Context, accountID string, counter int64, r
 }
 
 // ReplaceRecoveryCodes makes hashes the account's only recovery codes: every earlier one,
-// used or not, stops working in the same transaction. Returns ECONFLICT when two-factor
-// authentication is not on.
-func (db *DB) ReplaceRecoveryCodes(ctx context.Context, accountID string, hashes [][]byte) error {
+// used or not, stops working in the same transaction, which also queues the notice.
+// Returns ECONFLICT when two-factor authentication is not on.
+func (db *DB) ReplaceRecoveryCodes(ctx context.Context, accountID string, hashes [][]byte, msgs ...passport.Outgoing) error {
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		// The secret's row, locked, orders this after a concurrent DisableTOTP: codes are never
 		// left behind for two factors that are off.
@@ -75,7 +75,10 @@ func (db *DB) ReplaceRecoveryCodes(ctx context.Context, accountID string, hashes
 		if err := mapErr(err, passport.Errorf(passport.ECONFLICT, "Two-factor authentication is not on.")); err != nil {
 			return err
 		}
-		return replaceRecoveryCodes(ctx, tx, accountID, hashes)
+		if err := replaceRecoveryCodes(ctx, tx, accountID, hashes); err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, db.now(), msgs...)
 	})
 }
 

@@ -568,7 +568,7 @@ func (s *Server) apiRecoveryCodes(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	codes, err := s.regenerateRecoveryCodes(c.Request().Context(), apiAccount(c), in.Password, in.Code)
+	codes, err := s.regenerateRecoveryCodes(c.Request().Context(), apiAccount(c), in.Password, in.Code, s.zone(c))
 	if err != nil {
 		return err
 	}

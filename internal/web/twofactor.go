@@ -351,8 +351,9 @@ func (s *Server) handleTwoFactorDisable(c echo.Context, a *passport.Account) err
 // once. It needs the password and a current code from the authenticator app, not a
 // recovery code: new codes are for a person who still has the app (one who lost it turns two
 // factors off with a recovery code and on again). The old codes stop working in the same
-// transaction that stores the new ones.
-func (s *Server) regenerateRecoveryCodes(ctx context.Context, a *passport.Account, password, code string) ([]string, error) {
+// transaction that stores the new ones and queues the notice to the account's email, its
+// time shown in zone (the browser's; UTC when it has not told).
+func (s *Server) regenerateRecoveryCodes(ctx context.Context, a *passport.Account, password, code string, zone *time.Location) ([]string, error) {
 	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
 	if !sixDigits(code) {
 		return nil, passport.FieldError("code", "Enter the 6-digit code your authenticator app shows now.")
@@ -365,7 +366,15 @@ func (s *Server) regenerateRecoveryCodes(ctx context.Context, a *passport.Accoun
 		return nil, passport.FieldError("code", "Two-factor authentication is not on.")
 	}
 	codes := passport.NewRecoveryCodes(10)
-	if err := s.db.ReplaceRecoveryCodes(ctx, a.ID, s.recoveryHashes(a.ID, codes)); err != nil {
+	var notice []passport.Outgoing
+	if a.Email != "" {
+		m, err := s.message(passport.ChannelEmail, a.Email, "recovery_codes_replaced", a, MessageData{At: s.db.Now(), Zone: zone})
+		if err != nil {
+			return nil, err
+		}
+		notice = append(notice, m)
+	}
+	if err := s.db.ReplaceRecoveryCodes(ctx, a.ID, s.recoveryHashes(a.ID, codes), notice...); err != nil {
 		if passport.ErrorCode(err) == passport.ECONFLICT { // turned off meanwhile
 			return nil, passport.FieldError("code", "Two-factor authentication is not on.")
 		}
@@ -398,7 +407,7 @@ func (s *Server) recoveryHashes(accountID string, codes []string) [][]byte {
 // handleRecoveryCodes makes new recovery codes (password and a current code) and shows
 // them once.
 func (s *Server) handleRecoveryCodes(c echo.Context, a *passport.Account) error {
-	codes, err := s.regenerateRecoveryCodes(c.Request().Context(), a, c.FormValue("password"), c.FormValue("code"))
+	codes, err := s.regenerateRecoveryCodes(c.Request().Context(), a, c.FormValue("password"), c.FormValue("code"), s.zone(c))
 	if code := passport.ErrorCode(err); code == passport.EINVALID || code == passport.ELIMITED {
 		return s.renderEnrol(c, formStatus(err), a, enrolPage{NeedPassword: true, Form: "recovery", Errors: s.formErrors(c, err)})
 	}

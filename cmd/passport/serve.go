@@ -94,9 +94,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 			slog.Bool("readable_at_dev_messages", cfg.Dev.MessagesPage))
 	}
 
-	// Parsing every page in five languages leaves tens of MB of garbage behind; hand it
-	// back to the system now rather than over the next minutes (idle RSS 59 MB → see
-	// docs/performance.md).
+	// Start-up (parsing the pages, the catalogue, migrations) leaves garbage behind: hand it
+	// back to the system now rather than over the next minutes (docs/performance.md).
 	debug.FreeOSMemory()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

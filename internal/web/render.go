@@ -22,9 +22,12 @@ import (
 	"github.com/passport-idp/passport/templates"
 )
 
-// renderer parses every page once at start (layout + page), once per language: each set
-// has its language's T and TH functions. In development, with an assets folder, it re-reads
-// the files on every render so edits show without a rebuild.
+// renderer parses every page (layout + page) once per language: each set has its
+// language's T and TH functions. The default language is parsed at start, which also
+// proves the templates sound (they are the same files in every language); another language
+// is parsed the first time a page is shown in it, so a server whose people use one or two
+// languages does not hold five copies of every page. In development, with an assets
+// folder, it re-reads the files on every render so edits show without a rebuild.
 type renderer struct {
 	templates fs.FS
 	static    fs.FS
@@ -36,39 +39,42 @@ type renderer struct {
 }
 
 func newRenderer(assetsDir string, cat *i18n.Catalog) (*renderer, error) {
-	r := &renderer{templates: templates.FS, static: static.FS, cat: cat}
+	r := &renderer{templates: templates.FS, static: static.FS, cat: cat, pages: map[string]map[string]*template.Template{}}
 	if assetsDir != "" {
 		r.templates = os.DirFS(path.Join(assetsDir, "templates"))
 		r.static = os.DirFS(path.Join(assetsDir, "static"))
 		r.dev = true
 	}
-	return r, r.parse()
+	_, err := r.set(i18n.Default)
+	return r, err
 }
 
-func (r *renderer) parse() error {
+// set returns the pages of one language, parsing them when they are not parsed yet (and
+// always in development).
+func (r *renderer) set(lang string) (map[string]*template.Template, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if pages := r.pages[lang]; pages != nil && !r.dev {
+		return pages, nil
+	}
 	names, err := fs.Glob(r.templates, "*.html")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	pages := map[string]map[string]*template.Template{}
-	for _, l := range i18n.Languages {
-		pages[l.Tag] = map[string]*template.Template{}
-		fn := pageFuncs(r.cat.For(l.Tag))
-		for _, n := range names {
-			if n == "layout.html" || n == "partials.html" {
-				continue
-			}
-			t, err := template.New("layout.html").Funcs(fn).ParseFS(r.templates, "layout.html", "partials.html", n)
-			if err != nil {
-				return fmt.Errorf("templates: %w", err)
-			}
-			pages[l.Tag][strings.TrimSuffix(n, ".html")] = t
+	pages := map[string]*template.Template{}
+	fn := pageFuncs(r.cat.For(lang))
+	for _, n := range names {
+		if n == "layout.html" || n == "partials.html" {
+			continue
 		}
+		t, err := template.New("layout.html").Funcs(fn).ParseFS(r.templates, "layout.html", "partials.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("templates: %w", err)
+		}
+		pages[strings.TrimSuffix(n, ".html")] = t
 	}
-	r.mu.Lock()
-	r.pages = pages
-	r.mu.Unlock()
-	return nil
+	r.pages[lang] = pages
+	return pages, nil
 }
 
 // pageFuncs are the functions templates have, bound to one language.
@@ -108,14 +114,11 @@ func (r *renderer) markdown(doc []byte) (template.HTML, error) {
 }
 
 func (r *renderer) render(lang, name string, data any) ([]byte, error) {
-	if r.dev {
-		if err := r.parse(); err != nil {
-			return nil, err
-		}
+	pages, err := r.set(lang)
+	if err != nil {
+		return nil, err
 	}
-	r.mu.Lock()
-	t := r.pages[lang][name]
-	r.mu.Unlock()
+	t := pages[name]
 	if t == nil {
 		return nil, fmt.Errorf("templates: no page %q", name)
 	}

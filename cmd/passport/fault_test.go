@@ -90,13 +90,30 @@ func TestDatabaseOutageIsNotTheCallersFault(t *testing.T) {
 	}
 	for _, srv := range []*server{a, b} {
 		protocol("client_credentials", srv, "/oauth/token", url.Values{"grant_type": {"client_credentials"}}, "fault-api", secret)
-		protocol("client_credentials with a wrong secret", srv, "/oauth/token", url.Values{"grant_type": {"client_credentials"}}, "fault-api", "not-the-secret-000000")
+		// A wrong secret is the caller's fault when the replica still holds the client (its
+		// cache empties as soon as its listener notices the outage): 401 invalid_client is
+		// then the truth; without the client it cannot know, and says 503.
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/oauth/token", strings.NewReader("grant_type=client_credentials"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("fault-api", "not-the-secret-000000")
+		if resp, err := http.DefaultClient.Do(req); err != nil {
+			t.Fatal(err)
+		} else if resp.StatusCode == http.StatusUnauthorized {
+			var m map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&m)
+			resp.Body.Close()
+			if m["error"] != "invalid_client" {
+				t.Errorf("wrong secret during the outage: 401 %v", m)
+			}
+		} else if m := refusesCalmly("client_credentials with a wrong secret", resp, "application/json"); m != nil && m["error"] != "temporarily_unavailable" {
+			t.Errorf("wrong secret during the outage: %v", m["error"])
+		}
 		protocol("client_secret_post", srv, "/oauth/token", url.Values{"grant_type": {"client_credentials"},
 			"client_id": {"fault-api"}, "client_secret": {secret}}, "", "")
 		protocol("revoke", srv, "/revoke", url.Values{"token": {tok.AccessToken}}, "fault-api", secret)
 		protocol("introspect", srv, "/oauth/introspect", url.Values{"token": {tok.AccessToken}}, "fault-api", secret)
 
-		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/userinfo", nil)
+		req, _ = http.NewRequest(http.MethodGet, srv.URL+"/userinfo", nil)
 		tok.SetAuthHeader(req)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -655,19 +655,7 @@ func TestBrowserPasswordShowHide(t *testing.T) {
 		t.Errorf("the repeat's message: %q", msg)
 	}
 	for _, p := range []string{"/profile/password", "/profile/sessions/end-all", "/profile/apps"} {
-		var sticking []string
-		if err := chromedp.Run(ctx, chromedp.Navigate(srv.URL+p), chromedp.WaitReady(`footer`),
-			chromedp.Evaluate(`(() => { const w = document.documentElement.clientWidth;
-				const out = [...document.querySelectorAll('body *')].filter(e => {
-					const r = e.getBoundingClientRect(); if (r.width === 0) return false;
-					const card = e.parentElement && e.parentElement.closest('.card');
-					const c = card ? card.getBoundingClientRect() : null;
-					return r.right > w + 1 || r.left < -1 || (c && (r.right > c.right + 1 || r.left < c.left - 1)); })
-					.map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : ''));
-				if (document.documentElement.scrollWidth > window.innerWidth) out.push('the page scrolls sideways');
-				return out; })()`, &sticking)); err != nil {
-			t.Fatal(err)
-		}
+		sticking := stickingOut(t, ctx, srv.URL+p)
 		if len(sticking) > 0 {
 			t.Errorf("360 px, %s: sticks out: %v", p, sticking)
 		}

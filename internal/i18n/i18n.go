@@ -218,7 +218,8 @@ func (l *Localizer) Time(t time.Time, loc *time.Location) string {
 		loc = time.UTC
 	}
 	t = t.In(loc)
-	if y, m, d := t.Date(); y != time.Now().In(loc).Year() || m != time.Now().In(loc).Month() || d != time.Now().In(loc).Day() {
+	ny, nm, nd := time.Now().In(loc).Date()
+	if y, m, d := t.Date(); y != ny || m != nm || d != nd {
 		return l.DateTime(t, loc)
 	}
 	zone, _ := t.Zone()

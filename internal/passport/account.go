@@ -133,23 +133,23 @@ var loginScripts = []struct {
 	{"hangul", []*unicode.RangeTable{unicode.Hangul}},
 }
 
-// mixedScripts reports whether s has letters of more than one of loginScripts (a letter of
-// any other script counts as its own).
+// mixedScripts reports whether s has letters of more than one of loginScripts (letters of
+// other scripts are not compared).
 func mixedScripts(s string) bool {
 	seen := ""
 	for _, r := range s {
 		if !unicode.IsLetter(r) {
 			continue
 		}
-		script := "other:" + string(r)
+		script := "" // a script not listed: no lookalikes known to check
 		for _, sc := range loginScripts {
 			if unicode.In(r, sc.tables...) {
 				script = sc.name
 				break
 			}
 		}
-		if strings.HasPrefix(script, "other:") {
-			continue // a script not listed: no lookalikes known to check
+		if script == "" {
+			continue
 		}
 		if seen != "" && seen != script {
 			return true

@@ -14,6 +14,7 @@ import (
 	"io"
 	"math"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"time"
 
@@ -504,7 +505,7 @@ func readPNGRows(data []byte, emit func([]byte)) error {
 	}
 	channels := map[int]int{0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[ct]
 	okDepth := map[int][]int{0: {1, 2, 4, 8, 16}, 2: {8, 16}, 3: {1, 2, 4, 8}, 4: {8, 16}, 6: {8, 16}}[ct]
-	if channels == 0 || w <= 0 || h <= 0 || !containsInt(okDepth, depth) || ct == 3 && !seenPLTE {
+	if channels == 0 || w <= 0 || h <= 0 || !slices.Contains(okDepth, depth) || ct == 3 && !seenPLTE {
 		return errors.New("png: unsupported colour type or bit depth")
 	}
 	if ct == 3 && len(trns) > 256 || ct == 0 && trns != nil && len(trns) != 2 || ct == 2 && trns != nil && len(trns) != 6 {
@@ -541,15 +542,6 @@ func readPNGRows(data []byte, emit func([]byte)) error {
 		return errors.New("png: too much pixel data or a bad checksum")
 	}
 	return nil
-}
-
-func containsInt(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // unfilter undoes a PNG row filter in place (PNG §9), prev being the previous row
@@ -691,9 +683,6 @@ func pngToRGBA(out, row []byte, ct, depth int, trns []byte, palette *[256][4]uin
 	}
 }
 
-// HumanBytes writes a size for people in English: 5 MiB, 300 KiB.
-func HumanBytes(n int) string { return Bytes(n).String() }
-
 // Bytes is a size argument of a message: the web layer shows it in the reader's language.
 type Bytes int
 
@@ -711,8 +700,5 @@ func (b Bytes) Unit() (int, string) {
 
 func (b Bytes) String() string {
 	n, format := b.Unit()
-	if format == "%d bytes" {
-		return strconv.Itoa(n) + " bytes"
-	}
 	return strconv.Itoa(n) + format[2:]
 }

@@ -70,20 +70,13 @@ func (db *DB) SaveDecisions(ctx context.Context, accountID, clientID string, dec
 		}
 		if withdrawn(passport.FieldPicture) {
 			// The application may hold the photo's URL: give the photo a new one.
-			if _, err := tx.Exec(ctx, `UPDATE photos SET id = gen_random_uuid() WHERE account_id = $1`, accountID); err != nil {
+			if err := newPhotoID(ctx, tx, accountID); err != nil {
 				return err
 			}
 		}
 		if slices.ContainsFunc(was, func(f string) bool { return withdrawn(passport.Field(f)) }) {
-			// SPEC §3: revoking consent also revokes that client's refresh tokens (families
-			// first, as in revokeFamily, so a rotation in flight waits and is refused).
-			now := db.now()
-			if _, err := tx.Exec(ctx, `UPDATE token_families SET revoked_at = $3 WHERE account_id = $1 AND client_id = $2 AND revoked_at IS NULL`,
-				accountID, clientID, now); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = $3 WHERE account_id = $1 AND client_id = $2 AND revoked_at IS NULL`,
-				accountID, clientID, now); err != nil {
+			// SPEC §3: revoking consent also revokes that client's refresh tokens.
+			if err := revokeClientRefresh(ctx, tx, accountID, clientID, db.now()); err != nil {
 				return err
 			}
 		}
@@ -158,7 +151,7 @@ func (db *DB) RevokeApp(ctx context.Context, accountID, clientID string) error {
 		}
 		if photoConsent {
 			// The application may hold the photo's URL: give the photo a new one.
-			if _, err := tx.Exec(ctx, `UPDATE photos SET id = gen_random_uuid() WHERE account_id = $1`, accountID); err != nil {
+			if err := newPhotoID(ctx, tx, accountID); err != nil {
 				return err
 			}
 		}
@@ -170,13 +163,7 @@ func (db *DB) RevokeApp(ctx context.Context, accountID, clientID string) error {
 		if tag.RowsAffected() == 0 && cons.RowsAffected() == 0 {
 			return passport.Errorf(passport.ENOTFOUND, "This application is not connected to your account.")
 		}
-		// Families first, as in revokeFamily: a rotation in flight then waits and is refused.
-		if _, err := tx.Exec(ctx, `UPDATE token_families SET revoked_at = $3 WHERE account_id = $1 AND client_id = $2 AND revoked_at IS NULL`,
-			accountID, clientID, now); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = $3 WHERE account_id = $1 AND client_id = $2 AND revoked_at IS NULL`,
-			accountID, clientID, now); err != nil {
+		if err := revokeClientRefresh(ctx, tx, accountID, clientID, now); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE access_tokens SET revoked_at = $3 WHERE account_id = $1 AND client_id = $2 AND revoked_at IS NULL`,
@@ -246,4 +233,23 @@ func (db *DB) TokenWithAccount(ctx context.Context, id string) (*passport.Access
 		fields[i] = passport.Field(f)
 	}
 	return t, &r.Account, fields, nil
+}
+
+// newPhotoID gives the account's photo a new id, so every URL an application was given
+// stops working.
+func newPhotoID(ctx context.Context, tx pgx.Tx, accountID string) error {
+	_, err := tx.Exec(ctx, `UPDATE photos SET id = gen_random_uuid() WHERE account_id = $1`, accountID)
+	return err
+}
+
+// revokeClientRefresh revokes the client's refresh tokens for the account: families first,
+// as in revokeFamily, so a rotation in flight waits and is refused.
+func revokeClientRefresh(ctx context.Context, tx pgx.Tx, accountID, clientID string, now time.Time) error {
+	if _, err := tx.Exec(ctx, `UPDATE token_families SET revoked_at = $3 WHERE account_id = $1 AND client_id = $2 AND revoked_at IS NULL`,
+		accountID, clientID, now); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = $3 WHERE account_id = $1 AND client_id = $2 AND revoked_at IS NULL`,
+		accountID, clientID, now)
+	return err
 }

@@ -11,15 +11,11 @@ import (
 // the current window and when it ends. The single upsert makes the count exact across
 // replicas.
 func (db *DB) Hit(ctx context.Context, key string, window time.Duration) (hits int, resetAt time.Time, err error) {
-	now := db.now()
-	var start time.Time
-	err = db.pool.QueryRow(ctx, `
-		INSERT INTO rate_limits AS r (key, window_start, hits) VALUES ($1, $2, 1)
-		ON CONFLICT (key) DO UPDATE SET
-			window_start = CASE WHEN r.window_start <= $2 - $3::interval THEN $2 ELSE r.window_start END,
-			hits         = CASE WHEN r.window_start <= $2 - $3::interval THEN 1 ELSE r.hits + 1 END
-		RETURNING hits, window_start`, key, now, window).Scan(&hits, &start)
-	return hits, start.Add(window), err
+	c, err := db.HitAll(ctx, window, key)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	return c[0].Hits, c[0].ResetAt, nil
 }
 
 // ResetLimit forgets the attempts counted against key.

@@ -40,14 +40,10 @@ func signupGone() *passport.Error {
 
 // StartSignup stores a new sign-up, valid for lifetime, and queues its code message in the
 // same transaction. s.ID must be a fresh random UUID (the code's HMAC is bound to it).
-// Sign-ups whose time ran out are deleted on the way: they hold a password hash and an
-// address nobody confirmed.
+// Sign-ups whose time ran out are deleted by DeleteExpired (every replica's clean-up).
 func (db *DB) StartSignup(ctx context.Context, s *Signup, lifetime time.Duration, msg passport.Outgoing) error {
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		now := db.now()
-		if _, err := tx.Exec(ctx, `DELETE FROM signups WHERE expires_at < $1`, now); err != nil {
-			return err
-		}
 		s.Attempts, s.Sends, s.CreatedAt, s.LastSentAt, s.ExpiresAt = 0, 1, now, now, now.Add(lifetime)
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO signups (id, browser_hash, auth_request_id, login, email, phone, locale, password_hash,

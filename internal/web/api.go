@@ -34,11 +34,8 @@ type apiErrorBody struct {
 	Fields  map[string]string `json:"fields,omitempty"`
 }
 
-const apiAccountKey = "passport.api.account"
-
 func apiAccount(c echo.Context) *passport.Account {
-	a, _ := c.Get(apiAccountKey).(*passport.Account)
-	return a
+	return accountOf(c)
 }
 
 // apiAuth authenticates the API caller by bearer token or by session cookie.
@@ -91,7 +88,6 @@ func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		c.Set(apiAccountKey, a)
 		withAccount(c, a)
 		c.Response().Header().Set("Cache-Control", "no-store")
 		return next(c)

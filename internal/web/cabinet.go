@@ -204,7 +204,7 @@ func (s *Server) editFields(a *passport.Account, values map[string]string, errs 
 
 func (s *Server) renderEdit(c echo.Context, status int, a *passport.Account, values map[string]string, errs FieldErrors, photoErr string) error {
 	p := editPage{Base: s.base(c, "Edit your profile"), Fields: s.editFields(a, values, s.texts(c, errs)), PhotoError: photoErr,
-		PhotoLock: s.cfg.Rules.IsLocked(a, passport.FieldPicture), MaxPhoto: passport.HumanBytes(s.cfg.Photo.MaxBytes)}
+		PhotoLock: s.cfg.Rules.IsLocked(a, passport.FieldPicture), MaxPhoto: s.size(c, passport.Bytes(s.cfg.Photo.MaxBytes))}
 	p.Account = a
 	if a.PhotoID != "" {
 		p.PhotoURL = "/photos/" + a.PhotoID
@@ -264,7 +264,7 @@ func (s *Server) handlePhotoUpload(c echo.Context, a *passport.Account) error {
 // readUpload reads the "photo" file of a multipart form, or a raw body, refusing more than
 // max bytes without reading them.
 func readUpload(c echo.Context, max int) ([]byte, error) {
-	tooLarge := passport.FieldError("photo", "The photo is too large: the limit is %s.", passport.HumanBytes(max))
+	tooLarge := passport.FieldError("photo", "The photo is too large: the limit is %s.", passport.Bytes(max))
 	r := c.Request()
 	r.Body = http.MaxBytesReader(c.Response(), r.Body, int64(max)+64<<10)
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
@@ -567,10 +567,6 @@ func (s *Server) handlePolicy(c echo.Context) error {
 		c.Response().Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		return c.Blob(http.StatusOK, "text/markdown; charset=utf-8", doc)
 	}
-	body, err := s.pages.markdown(doc)
-	if err != nil {
-		return err
-	}
-	return s.page(c, http.StatusOK, "policy", policyPage{Base: s.base(c, "Personal-data processing policy"), Body: body,
+	return s.page(c, http.StatusOK, "policy", policyPage{Base: s.base(c, "Personal-data processing policy"), Body: s.policies[lang],
 		Download: "/policy?download=1"})
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -69,13 +70,23 @@ func (s *Server) chooseLanguage(c echo.Context) string {
 // zone is the time zone times are shown in: the browser's (reported by static/tz.js in a
 // cookie), else UTC.
 func (s *Server) zone(c echo.Context) *time.Location {
-	if ck, err := c.Cookie(tzCookie); err == nil && ck.Value != "" && len(ck.Value) < 64 && ck.Value != "Local" {
-		if loc, err := time.LoadLocation(ck.Value); err == nil {
-			return loc
-		}
+	ck, err := c.Cookie(tzCookie)
+	if err != nil || ck.Value == "" || len(ck.Value) >= 64 || ck.Value == "Local" {
+		return time.UTC
 	}
-	return time.UTC
+	if loc, ok := zones.Load(ck.Value); ok {
+		return loc.(*time.Location)
+	}
+	loc, err := time.LoadLocation(ck.Value) // reads the zone database: once per zone
+	if err != nil {
+		return time.UTC
+	}
+	zones.Store(ck.Value, loc) // only real zone names are kept, so the map stays small
+	return loc
 }
+
+// zones caches the time zones loaded by name.
+var zones sync.Map
 
 // handleLanguage is the switcher shown on every page: it keeps the choice in a cookie, makes
 // it the signed-in person's language too, and returns to the page it was sent from.
@@ -136,14 +147,19 @@ func (s *Server) text(c echo.Context, format string, args ...any) string {
 			case passport.Text:
 				args[i] = l.Sprintf(string(v))
 			case passport.Bytes:
-				n, format := v.Unit()
-				args[i] = l.Sprintf(format, passport.Count(n))
+				args[i] = s.size(c, v)
 			case time.Time:
 				args[i] = l.Time(v, s.zone(c))
 			}
 		}
 	}
 	return l.Sprintf(format, args...)
+}
+
+// size shows a size in the request's language: 5 MiB, 5 МиБ.
+func (s *Server) size(c echo.Context, b passport.Bytes) string {
+	n, format := b.Unit()
+	return s.localizer(c).Sprintf(format, passport.Count(n))
 }
 
 // errText is the message of err for the person, in the request's language; nothing of an

@@ -34,7 +34,8 @@ func TestArgumentsAreShownInTheReadersLanguage(t *testing.T) {
 		{"ru", "The photo is too large: the limit is %s.", []any{passport.Bytes(5 << 20)}, "5 МиБ"},
 		{"en", "The photo is too large: the limit is %s.", []any{passport.Bytes(300 << 10)}, "the limit is 300 KiB."},
 		{"ru", "The photo is too large: the limit is %s.", []any{passport.Bytes(2)}, "2 байта"},
-		{"ru", "Wrong code. %d attempts left.", []any{passport.Count(1)}, "1"},
+		{"ru", "Wrong code. %d attempts left.", []any{passport.Count(1)}, "Осталась 1 попытка."},
+		{"ru", "Wrong code. %d attempts left.", []any{passport.Count(5)}, "Осталось 5 попыток."},
 		{"et", "%s is required.", []any{passport.Text("Given name")}, "Eesnimi"},
 	} {
 		if got := s.text(in(c.lang), c.format, c.args...); !strings.Contains(got, c.want) {

@@ -2,9 +2,7 @@ package web
 
 import (
 	"crypto/subtle"
-	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -146,20 +144,9 @@ func (s *Server) handleSigninSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var retry time.Time
-	for i, limit := range []int{s.cfg.RatePerAccount, s.cfg.RatePerIP, s.cfg.RateIPAttempts} {
-		if counts[i].Hits > limit && counts[i].ResetAt.After(retry) {
-			retry = counts[i].ResetAt
-		}
-	}
-	if !retry.IsZero() {
-		wait := retry.Sub(s.db.Now())
-		c.Response().Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
-		msg := s.text(c, "Too many sign-in attempts. Try again in a minute.")
-		if m := int(math.Ceil(wait.Minutes())); m > 1 {
-			msg = s.text(c, "Too many sign-in attempts. Try again in %d minutes.", passport.Count(m))
-		}
-		return fail(http.StatusTooManyRequests, msg)
+	if wait, over := s.overLimit(c, counts, s.cfg.RatePerAccount, s.cfg.RatePerIP, s.cfg.RateIPAttempts); over {
+		return fail(http.StatusTooManyRequests, s.tryAgainIn(c, wait,
+			"Too many sign-in attempts. Try again in a minute.", "Too many sign-in attempts. Try again in %d minutes."))
 	}
 	// notChecked hands the attempt back when the password could not be checked at all (the
 	// server too busy): no guess was made.
@@ -445,9 +432,10 @@ func (s *Server) handleCompleteForm(c echo.Context, req *passport.AuthRequest, c
 func (s *Server) renderComplete(c echo.Context, status int, req *passport.AuthRequest, client *passport.Client,
 	a *passport.Account, values map[string]string, errs FieldErrors) error {
 	page := completePage{Base: s.base(c, "Complete your profile"), AuthRequestID: req.ID, ClientName: client.DisplayName()}
+	shown := s.texts(c, errs)
 	for _, f := range s.missingEditable(a) {
 		in := completeInputs[f]
-		in.Value, in.Error = values[in.Name], s.texts(c, errs)[in.Name]
+		in.Value, in.Error = values[in.Name], shown[in.Name]
 		page.Fields = append(page.Fields, in)
 	}
 	if len(page.Fields) == 0 {

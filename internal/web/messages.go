@@ -31,9 +31,8 @@ type MessageData struct {
 	Code     string
 	Link     string
 	NewValue string // the new email or phone
-	// When is At in the message's language and time zone (filled in when the message is
-	// rendered). A caller that sets no At may still give When in the form Passport used to
-	// write, "2 January 2006 15:04 UTC": it is read as At, and shown like any other time.
+	// When is At in the message's language and time zone, filled in when the message is
+	// rendered (for templates, including operators' overrides, that print .When).
 	When    string
 	Minutes int
 	// At is the moment the message is about (a change, the end of the grace period); Zone
@@ -43,9 +42,6 @@ type MessageData struct {
 
 	loc *i18n.Localizer
 }
-
-// legacyWhen is how callers wrote When before messages showed times in their language.
-const legacyWhen = "2 January 2006 15:04 MST"
 
 // Date shows At's date in the message's language and time zone, or "" without At.
 func (d MessageData) Date() string {
@@ -71,15 +67,9 @@ func (d MessageData) zone() *time.Location {
 	return d.Zone
 }
 
-// localize prepares data for a message in l's language: At (or a When in the old English
-// form) becomes When in that language.
+// localize prepares data for a message in l's language: At becomes When in that language.
 func (d MessageData) localize(l *i18n.Localizer) MessageData {
 	d.loc = l
-	if d.At.IsZero() && d.When != "" {
-		if t, err := time.Parse(legacyWhen, d.When); err == nil {
-			d.At = t
-		}
-	}
 	if !d.At.IsZero() {
 		d.When = d.DateTime()
 	}

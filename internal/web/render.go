@@ -105,7 +105,7 @@ func pageFuncs(l *i18n.Localizer) template.FuncMap {
 
 // markdown renders a Markdown document (the policy) as HTML. Raw HTML in it is left out, so
 // an operator's document cannot put script on the page.
-func (r *renderer) markdown(doc []byte) (template.HTML, error) {
+func markdown(doc []byte) (template.HTML, error) {
 	var buf bytes.Buffer
 	if err := goldmark.New().Convert(doc, &buf); err != nil {
 		return "", err
@@ -181,11 +181,7 @@ func (s *Server) here(c echo.Context) string {
 // servesGET reports whether a GET route matches p (":name" matches any one segment).
 func (s *Server) servesGET(p string) bool {
 	want := strings.Split(p, "/")
-	for _, r := range s.echo.Routes() {
-		if r.Method != http.MethodGet {
-			continue
-		}
-		got := strings.Split(r.Path, "/")
+	for _, got := range s.getRoutes {
 		if len(got) != len(want) {
 			continue
 		}

@@ -103,6 +103,15 @@ func (s *Server) overLimit(c echo.Context, counts []postgres.Count, limits ...in
 	return wait, true
 }
 
+// tryAgainIn is a refusal that says when to try again: oneMinute, or minutes (a plural
+// sentence of the catalogue) when the wait is longer.
+func (s *Server) tryAgainIn(c echo.Context, wait time.Duration, oneMinute, minutes string) string {
+	if m := int(math.Ceil(wait.Minutes())); m > 1 {
+		return s.text(c, minutes, passport.Count(m))
+	}
+	return s.text(c, oneMinute)
+}
+
 // forgotForm is the first step's page, within the application's sign-in when there is
 // one: a request opened in another browser is refused, as on the sign-in page.
 func (s *Server) forgotForm(c echo.Context, authRequestID string) (forgotPage, error) {
@@ -170,10 +179,7 @@ func (s *Server) handleForgotSubmit(c echo.Context) error {
 		return err
 	}
 	if wait, over := s.overLimit(c, counts, s.cfg.RatePerIP, s.cfg.Codes.MaxSends); over {
-		p.Error = s.text(c, "Too many requests. Try again in a minute.")
-		if m := int(math.Ceil(wait.Minutes())); m > 1 {
-			p.Error = s.text(c, "Too many requests. Try again in %d minutes.", passport.Count(m))
-		}
+		p.Error = s.tryAgainIn(c, wait, "Too many requests. Try again in a minute.", "Too many requests. Try again in %d minutes.")
 		return s.page(c, http.StatusTooManyRequests, "forgot", p)
 	}
 	send := ok && counts[2].Hits <= s.cfg.Codes.MaxSends && counts[3].Hits <= s.cfg.Codes.MaxSends

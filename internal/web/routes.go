@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -157,4 +158,9 @@ func (s *Server) routes() {
 	e.Match(post, "/oauth/introspect", h, s.protocolHeaders, noStore, noQuery, s.protocolErrors)
 	e.Match(post, "/revoke", h, s.protocolHeaders, noStore, noQuery, s.protocolErrors)
 	e.Match(getPost, "/userinfo", h, s.protocolHeaders, noStore, s.bearerErrors)
+	for _, r := range e.Routes() {
+		if r.Method == http.MethodGet {
+			s.getRoutes = append(s.getRoutes, strings.Split(r.Path, "/"))
+		}
+	}
 }

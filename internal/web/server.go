@@ -9,6 +9,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
+	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
@@ -77,15 +79,19 @@ type CodeSettings struct {
 
 // Server is the HTTP side of Passport.
 type Server struct {
-	cfg    Config
-	db     *postgres.DB
-	oidc   OIDC
-	log    *slog.Logger
-	echo   *echo.Echo
-	pages  *renderer
-	cat    *i18n.Catalog
-	msgs   *messageTemplates
-	cookie cookieNames
+	cfg   Config
+	db    *postgres.DB
+	oidc  OIDC
+	log   *slog.Logger
+	echo  *echo.Echo
+	pages *renderer
+	cat   *i18n.Catalog
+	// getRoutes are the GET routes' paths, split at "/" (for the language switcher's return).
+	getRoutes [][]string
+	// policies is cfg.Policies rendered as HTML once, by language.
+	policies map[string]template.HTML
+	msgs     *messageTemplates
+	cookie   cookieNames
 	// dummyHash is checked when a login is unknown, so a wrong login costs as much time as
 	// a wrong password and timing does not reveal which logins exist.
 	dummyHash string
@@ -107,6 +113,12 @@ func New(cfg Config, db *postgres.DB, provider OIDC, log *slog.Logger) (*Server,
 	}
 	s := &Server{cfg: cfg, db: db, oidc: provider, log: log, pages: pages, cat: cat, dummyHash: dummy,
 		cookie: newCookieNames(cfg.Secure), msgs: newMessageTemplates(cfg.MessagesDir, cfg.DefaultLocale)}
+	s.policies = map[string]template.HTML{}
+	for lang, doc := range cfg.Policies {
+		if s.policies[lang], err = markdown(doc); err != nil {
+			return nil, fmt.Errorf("profile.policy_file: %w", err)
+		}
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

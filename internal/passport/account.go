@@ -37,20 +37,20 @@ const (
 
 // Account is one person. ID is the stable OIDC `sub` and is never reused.
 type Account struct {
-	ID                  string
-	Login               string
-	Nickname            string
-	GivenName           string
-	FamilyName          string
-	Birthdate           *time.Time // a date; nil when unknown
-	Email               string
-	EmailVerified       bool
-	Phone               string // E.164
-	PhoneVerified       bool
-	Locale              string
-	Position            string
-	Organization        string
-	Roles               []string
+	ID            string
+	Login         string
+	Nickname      string
+	GivenName     string
+	FamilyName    string
+	Birthdate     *time.Time // a date; nil when unknown
+	Email         string
+	EmailVerified bool
+	Phone         string // E.164
+	PhoneVerified bool
+	Locale        string
+	// Memberships lists the organisations the account belongs to, the primary one first
+	// (SPEC §6); a disabled organisation's membership is kept but releases nothing.
+	Memberships         []Membership
 	RegistrationMethod  string
 	Status              string
 	VerificationStatus  string

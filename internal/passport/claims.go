@@ -18,7 +18,7 @@ var ScopeClaims = map[string][]string{
 	ScopeProfile:      {"name", "given_name", "family_name", "nickname", "preferred_username", "picture", "birthdate", "locale", "updated_at"},
 	ScopeEmail:        {"email", "email_verified"},
 	ScopePhone:        {"phone_number", "phone_number_verified"},
-	ScopeOrganization: {"organization", "position", "roles"},
+	ScopeOrganization: {"organization"},
 	ScopeVerification: {"verification_status"},
 	ScopeIdentifiers:  {"identifiers"},
 }

@@ -112,8 +112,8 @@ func TestValidateClientRedirects(t *testing.T) {
 func TestReleaseRule(t *testing.T) {
 	bd := time.Date(1815, 12, 10, 0, 0, 0, 0, time.UTC)
 	base := Account{ID: "id", Login: "ada", GivenName: "Ada", FamilyName: "Lovelace", Nickname: "countess", Birthdate: &bd,
-		Email: "ada@example.org", EmailVerified: true, Phone: "+441234567890", Organization: "Analytical Society",
-		Position: "Programmer", PhotoID: "photo-1", Locale: "en-GB", UpdatedAt: time.Unix(1700000000, 0)}
+		Email: "ada@example.org", EmailVerified: true, Phone: "+441234567890", Memberships: []Membership{{OrgID: "o1", OrgAlias: "analytical", OrgName: "Analytical Society", OrgStatus: OrgActive, Position: "Programmer", Roles: []string{"engineer"}}},
+		PhotoID: "photo-1", Locale: "en-GB", UpdatedAt: time.Unix(1700000000, 0)}
 	rules := NewRules(Rules{PhotoURL: func(id string) string { return "https://id.example/photos/" + id }})
 	// The claim that shows each field, and the scope that asks for it.
 	fields := map[Field]struct {

@@ -170,7 +170,7 @@ func (a *Account) HasValue(f Field) bool {
 	case FieldPhone:
 		return a.Phone != ""
 	case FieldOrganization:
-		return a.Organization != "" || a.Position != "" || len(a.Roles) > 0
+		return len(a.ActiveMemberships()) > 0
 	}
 	// FieldIdentifiers: linked external accounts arrive with upstream providers; until then
 	// an account holds none.
@@ -235,15 +235,18 @@ func (r Rules) Release(a *Account, scopes []string, consented []Field) map[strin
 		c["phone_number_verified"] = a.PhoneVerified
 	}
 	if granted(ScopeOrganization) && ok(FieldOrganization) {
-		if a.Organization != "" {
-			c["organization"] = a.Organization
+		// Keycloak's shape: {"<alias>": {"id", "name", "roles", "position"}}, active
+		// organisations only; a member without roles gets "roles": [] (the membership itself is
+		// the released fact), and no empty position.
+		orgs := map[string]any{}
+		for _, m := range a.ActiveMemberships() {
+			o := map[string]any{"id": m.OrgID, "name": m.OrgName, "roles": NonNil(m.Roles)}
+			if m.Position != "" {
+				o["position"] = m.Position
+			}
+			orgs[m.OrgAlias] = o
 		}
-		if a.Position != "" {
-			c["position"] = a.Position
-		}
-		if len(a.Roles) > 0 {
-			c["roles"] = a.Roles
-		}
+		c["organization"] = orgs
 	}
 	if granted(ScopeVerification) && a.VerificationStatus != "" {
 		c["verification_status"] = a.VerificationStatus

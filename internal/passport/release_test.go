@@ -16,7 +16,7 @@ func fullAccount() Account {
 	bd := time.Date(1815, 12, 10, 0, 0, 0, 0, time.UTC)
 	return Account{ID: "id", Login: "ada", GivenName: "Ada", FamilyName: "Lovelace", Nickname: "countess", Birthdate: &bd,
 		Email: "ada@example.org", EmailVerified: true, Phone: "+441234567890", PhoneVerified: true,
-		Organization: "Analytical Society", Position: "Programmer", Roles: []string{"engineer"}, PhotoID: "photo-1",
+		Memberships: []Membership{{OrgID: "o1", OrgAlias: "analytical", OrgName: "Analytical Society", OrgStatus: OrgActive, Position: "Programmer", Roles: []string{"engineer"}}}, PhotoID: "photo-1",
 		Locale: "en-GB", VerificationStatus: VerificationVerified, UpdatedAt: time.Unix(1700000000, 0)}
 }
 
@@ -66,18 +66,22 @@ func TestReleaseOnlyReleasableClaims(t *testing.T) {
 			[]string{"verification_status"}},
 		{"identifiers public but none linked: no identifiers claim", func(a *Account) { a.Publicity = allLevels(Public) }, nil,
 			[]string{"birthdate", "email", "email_verified", "family_name", "given_name", "locale", "name", "nickname",
-				"organization", "phone_number", "phone_number_verified", "picture", "position", "preferred_username", "roles",
+				"organization", "phone_number", "phone_number_verified", "picture", "preferred_username",
 				"updated_at", "verification_status"}},
-		{"organisation released with a position only: no empty organisation or roles", func(a *Account) {
+		{"organisation public: the organization claim", func(a *Account) {
 			a.Publicity = allLevels(Private)
 			a.Publicity[FieldOrganization] = Public
-			a.Organization, a.Roles = "", nil
-		}, nil, []string{"position", "verification_status"}},
-		{"organisation released with roles only", func(a *Account) {
+		}, nil, []string{"organization", "verification_status"}},
+		{"only a disabled organisation: no organization claim, not even empty", func(a *Account) {
+			a.Publicity = allLevels(Public)
+			a.Memberships[0].OrgStatus = OrgDisabled
+		}, nil, []string{"birthdate", "email", "email_verified", "family_name", "given_name", "locale", "name", "nickname",
+			"phone_number", "phone_number_verified", "picture", "preferred_username", "updated_at", "verification_status"}},
+		{"no memberships: no organization claim", func(a *Account) {
 			a.Publicity = allLevels(Private)
 			a.Publicity[FieldOrganization] = OnRequest
-			a.Organization, a.Position = "", ""
-		}, []Field{FieldOrganization}, []string{"roles", "verification_status"}},
+			a.Memberships = nil
+		}, []Field{FieldOrganization}, []string{"verification_status"}},
 		{"every field on request, none consented", func(a *Account) { a.Publicity = allLevels(OnRequest) }, nil,
 			[]string{"verification_status"}},
 		{"no verification status: no verification_status claim", func(a *Account) {

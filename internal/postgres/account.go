@@ -10,7 +10,12 @@ import (
 )
 
 const accountColumns = `id, coalesce(login, '') AS login, nickname, given_name, family_name, birthdate,
-	email, email_verified, phone, phone_verified, locale, position, organization, roles,
+	email, email_verified, phone, phone_verified, locale,
+	coalesce((SELECT jsonb_agg(jsonb_build_object('org_id', o.id, 'alias', o.alias, 'name', o.name,
+		'status', o.status, 'roles', m.roles, 'position', m.position, 'managed', m.managed,
+		'primary', m.is_primary, 'created_at', m.created_at) ORDER BY m.is_primary DESC, o.name, o.id)
+		FROM memberships m JOIN organisations o ON o.id = m.org_id WHERE m.account_id = accounts.id),
+		'[]'::jsonb) AS memberships,
 	registration_method, status, verification_status, verification_comment, password_hash,
 	publicity, private_profile, unlocked_fields,
 	coalesce((SELECT p.id::text FROM photos p WHERE p.account_id = accounts.id), '') AS photo_id,
@@ -29,21 +34,18 @@ func (db *DB) CreateAccount(ctx context.Context, a *passport.Account) error {
 	if a.RegistrationMethod == "" {
 		a.RegistrationMethod = passport.RegisteredAdmin
 	}
-	if a.Roles == nil {
-		a.Roles = []string{}
-	}
 	if a.Publicity == nil {
 		a.Publicity = map[passport.Field]passport.Publicity{}
 	}
 	err := db.pool.QueryRow(ctx, `
 		INSERT INTO accounts (login, login_folded, nickname, given_name, family_name, birthdate,
-			email, email_verified, phone, phone_verified, locale, position, organization, roles,
+			email, email_verified, phone, phone_verified, locale,
 			registration_method, status, verification_status, password_hash, publicity, private_profile,
 			created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)
 		RETURNING id`,
 		a.Login, passport.FoldLogin(a.Login), a.Nickname, a.GivenName, a.FamilyName, a.Birthdate,
-		a.Email, a.EmailVerified, a.Phone, a.PhoneVerified, a.Locale, a.Position, a.Organization, a.Roles,
+		a.Email, a.EmailVerified, a.Phone, a.PhoneVerified, a.Locale,
 		a.RegistrationMethod, a.Status, a.VerificationStatus, a.PasswordHash, a.Publicity, a.PrivateProfile, now,
 	).Scan(&a.ID)
 	if err != nil {

@@ -251,9 +251,7 @@ type exportAccount struct {
 	Phone               string     `json:"phone"`
 	PhoneVerified       bool       `json:"phone_verified"`
 	Locale              string     `json:"locale"`
-	Organization        string     `json:"organization"`
-	Position            string     `json:"position"`
-	Roles               []string   `json:"roles"`
+	Memberships         []passport.Membership `json:"memberships"`
 	RegistrationMethod  string     `json:"registration_method"`
 	Status              string     `json:"status"`
 	VerificationStatus  string     `json:"verification_status"`
@@ -286,7 +284,7 @@ func (s *Server) export(ctx context.Context, accountID string) (*Export, error) 
 		Fields: map[string]exportFieldInfo{}, Identifiers: []any{}, VerificationHistory: []any{}, SecurityEvents: []any{}}
 	x.Account = exportAccount{ID: a.ID, Login: a.Login, Nickname: a.Nickname, GivenName: a.GivenName, FamilyName: a.FamilyName,
 		Email: a.Email, EmailVerified: a.EmailVerified, Phone: a.Phone, PhoneVerified: a.PhoneVerified, Locale: a.Locale,
-		Organization: a.Organization, Position: a.Position, Roles: passport.NonNil(a.Roles), RegistrationMethod: a.RegistrationMethod,
+		Memberships: passport.NonNilMemberships(a.Memberships), RegistrationMethod: a.RegistrationMethod,
 		Status: a.Status, VerificationStatus: a.VerificationStatus, VerificationComment: a.VerificationComment,
 		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, LastVisitAt: a.LastVisitAt}
 	if a.Birthdate != nil {

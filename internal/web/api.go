@@ -124,9 +124,12 @@ type Me struct {
 func (s *Server) me(a *passport.Account) Me {
 	m := Me{ID: a.ID, Login: a.Login, Nickname: a.Nickname, GivenName: a.GivenName, FamilyName: a.FamilyName,
 		Locale: a.Locale, Email: a.Email, EmailVerified: a.EmailVerified, Phone: a.Phone, PhoneVerified: a.PhoneVerified,
-		Organization: a.Organization, Position: a.Position, Roles: passport.NonNil(a.Roles), PrivateProfile: a.PrivateProfile,
+		Roles: []string{}, PrivateProfile: a.PrivateProfile,
 		Publicity: map[string]string{}, LockedFields: []string{}, MissingRequired: []string{},
 		VerificationStatus: a.VerificationStatus, PublicProfileURL: s.cfg.Issuer + "/people/" + a.ID, UpdatedAt: a.UpdatedAt}
+	if pm, ok := a.Primary(); ok {
+		m.Organization, m.Position, m.Roles = pm.OrgName, pm.Position, passport.NonNil(pm.Roles)
+	}
 	if a.Birthdate != nil {
 		d := a.Birthdate.Format(time.DateOnly)
 		m.Birthdate = &d

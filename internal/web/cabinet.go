@@ -132,7 +132,12 @@ func (s *Server) renderProfile(c echo.Context, status int, a *passport.Account, 
 		{Label: label[passport.FieldBirthdate], Value: s.shownValue(c, a, passport.FieldBirthdate)},
 		{Label: label[passport.FieldLocale], Value: s.shownValue(c, a, passport.FieldLocale)},
 		// Set by an organisation's administrator: shown, never edited here.
-		{Label: "Organisation", Value: a.Organization, Badge: "locked"}, {Label: "Position", Value: a.Position, Badge: "locked"},
+	}
+	for _, m := range a.Memberships {
+		p.Main = append(p.Main, row{Label: "Organisation", Value: m.OrgName, Badge: "locked"})
+		if m.Position != "" {
+			p.Main = append(p.Main, row{Label: "Position", Value: m.Position, Badge: "locked"})
+		}
 	}
 	verified := func(v bool) string {
 		if v {
@@ -185,8 +190,11 @@ func (s *Server) editFields(a *passport.Account, values map[string]string, errs 
 			Hint: "Passport's pages and the messages it sends you are in this language."},
 		// Set by an organisation's administrator (SPEC §6): shown so the person sees what
 		// applications may receive, never editable here.
-		{Name: "organization", Label: "Organisation", Value: a.Organization, Locked: true, Hint: "Set by your organisation's administrator."},
-		{Name: "position", Label: "Position", Value: a.Position, Locked: true, Hint: "Set by your organisation's administrator."},
+	}
+	if pm, ok := a.Primary(); ok {
+		fields = append(fields,
+			formField{Name: "organization", Label: "Organisation", Value: pm.OrgName, Locked: true, Hint: "Set by your organisation's administrator."},
+			formField{Name: "position", Label: "Position", Value: pm.Position, Locked: true, Hint: "Set by your organisation's administrator."})
 	}
 	for i := range fields {
 		f := &fields[i]

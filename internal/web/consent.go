@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -71,11 +72,15 @@ func fieldValue(a *passport.Account, f passport.Field) string {
 	case passport.FieldPhone:
 		return passport.FormatPhone(a.Phone)
 	case passport.FieldOrganization:
-		v := a.Organization
-		if a.Position != "" {
-			v += ", " + a.Position
+		var vs []string
+		for _, m := range a.ActiveMemberships() {
+			v := m.OrgName
+			if m.Position != "" {
+				v += ", " + m.Position
+			}
+			vs = append(vs, v)
 		}
-		return v
+		return strings.Join(vs, "; ")
 	case passport.FieldPicture:
 		if a.PhotoID != "" {
 			return "Your photo"

@@ -68,7 +68,9 @@ func (s *Server) publicProfile(a *passport.Account) PublicProfile {
 		p.Phone = a.Phone
 	}
 	if public(passport.FieldOrganization) {
-		p.Organization, p.Position, p.Roles = a.Organization, a.Position, a.Roles
+		if pm, ok := a.Primary(); ok {
+			p.Organization, p.Position, p.Roles = pm.OrgName, pm.Position, pm.Roles
+		}
 	}
 	return p
 }

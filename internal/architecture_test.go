@@ -17,8 +17,9 @@ const module = "github.com/passport-idp/passport/"
 
 // mayImport is the rule: for each package under internal/, the packages of this module its
 // non-test code may import. The domain imports nothing of ours; the store only the domain;
-// the protocol adapter the domain and the store; the web server the domain and the store
-// (the provider reaches it as an http.Handler, so never oidc); senders only the domain; jobs
+// the protocol adapter the domain and the store; the account actions the domain and the
+// store; the web server the domain, the store and the account actions (the provider reaches
+// it as an http.Handler, so never oidc); senders only the domain; jobs
 // the domain and the store (senders reach it as interfaces); configuration and the
 // catalogue (i18n) nothing.
 var mayImport = map[string][]string{
@@ -27,7 +28,8 @@ var mayImport = map[string][]string{
 	"i18n":     {},
 	"postgres": {"internal/passport", "migrations"},
 	"oidc":     {"internal/passport", "internal/postgres"},
-	"web":      {"internal/passport", "internal/postgres", "internal/i18n", "static", "templates"},
+	"account":  {"internal/passport", "internal/postgres"},
+	"web":      {"internal/passport", "internal/postgres", "internal/account", "internal/i18n", "static", "templates"},
 	"jobs":     {"internal/passport", "internal/postgres", "internal/i18n"},
 	"mail":     {"internal/passport", "internal/i18n"},
 	"sms":      {"internal/passport"},

@@ -79,7 +79,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 	if cfg.Dev.PprofListen != "" {
 		go servePprof(ctx, cfg.Dev.PprofListen, log)
 	}
-	go jobs.PurgeLoop(ctx, db, log, cfg.Account.PurgeInterval.Duration)
+	go jobs.PurgeLoop(ctx, db, log, cfg.Account.PurgeInterval.Duration, cfg.Events.Retention.Duration)
 	worker, err := newWorker(cfg, db, log)
 	if err != nil {
 		return err
@@ -168,6 +168,7 @@ func newHandler(ctx context.Context, cfg config.Config, db *postgres.DB, log *sl
 		MessagesDir:     cfg.Messages.TemplatesDir,
 		DefaultLocale:   cfg.Messages.DefaultLocale,
 		DevMessagesPage: cfg.Dev.MessagesPage,
+		Admin:           web.AdminSettings{RequireTwoFactor: cfg.Admin.RequireTwoFactor, ReauthAfter: cfg.Admin.ReauthAfter.Duration},
 		Signup:          web.SignupSettings{Enabled: cfg.Signup.Enabled, PerIP: cfg.Signup.PerIP, PerEmail: cfg.Signup.PerEmail},
 		Codes: web.CodeSettings{Key: cfg.Key("codes"), Lifetime: cfg.Codes.Lifetime.Duration, MaxAttempts: cfg.Codes.MaxAttempts,
 			ResendAfter: cfg.Codes.ResendAfter.Duration, MaxSends: cfg.Codes.MaxSends, PhoneRegion: cfg.Profile.PhoneDefaultRegion},

@@ -41,6 +41,8 @@ type Config struct {
 	Codes       Codes     `toml:"codes"`
 	Account     Account   `toml:"account"`
 	Signup      Signup    `toml:"signup"`
+	Admin       Admin     `toml:"admin"`
+	Events      Events    `toml:"events"`
 	Dev         Dev       `toml:"dev"`
 }
 
@@ -52,6 +54,22 @@ type Signup struct {
 	PerIP int `toml:"per_ip"`
 	// PerEmail is sign-up codes sent to one email address per rate window.
 	PerEmail int `toml:"per_email"`
+}
+
+// Admin sets how administrators work (SPEC §12).
+type Admin struct {
+	// RequireTwoFactor keeps the console and the admin API closed to an administrator whose
+	// account has no second factor. On by default.
+	RequireTwoFactor bool `toml:"require_two_factor"`
+	// ReauthAfter is how old a sign-in may be for an administrator's changes; an older one
+	// asks for the password (and code) again first.
+	ReauthAfter Duration `toml:"reauth_after"`
+}
+
+// Events sets the security-event log.
+type Events struct {
+	// Retention is how long security events are kept; older ones are deleted.
+	Retention Duration `toml:"retention"`
 }
 
 // Account sets account life-cycle rules.
@@ -241,6 +259,8 @@ func Default() Config {
 		Account: Account{DeletionGrace: Duration{30 * 24 * time.Hour}, PurgeInterval: Duration{5 * time.Minute}},
 		Codes:   Codes{Lifetime: Duration{10 * time.Minute}, MaxAttempts: 5, ResendAfter: Duration{time.Minute}, MaxSends: 5},
 		Signup:  Signup{PerIP: 20, PerEmail: 5},
+		Admin:   Admin{RequireTwoFactor: true, ReauthAfter: Duration{15 * time.Minute}},
+		Events:  Events{Retention: Duration{365 * 24 * time.Hour}},
 		Profile: Profile{
 			RequiredFields: []string{"given_name", "family_name", "email"},
 			PhotoMaxBytes:  5 << 20,
@@ -473,6 +493,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Signup.PerEmail < 1 {
 		return bad("signup.per_email", "must be at least 1 (got %d)", c.Signup.PerEmail)
+	}
+	if d := c.Admin.ReauthAfter.Duration; d < time.Minute || d > 24*time.Hour {
+		return bad("admin.reauth_after", "must be between 1m and 24h (got %s)", d)
+	}
+	if d := c.Events.Retention.Duration; d < 24*time.Hour {
+		return bad("events.retention", "must be at least 24h (got %s)", d)
 	}
 	if c.Dev.PprofListen != "" {
 		if _, _, err := net.SplitHostPort(c.Dev.PprofListen); err != nil {

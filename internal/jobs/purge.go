@@ -23,8 +23,14 @@ func Purge(ctx context.Context, db *postgres.DB) (int, error) {
 	}
 }
 
-// PurgeLoop runs Purge every interval (with jitter) until ctx ends.
-func PurgeLoop(ctx context.Context, db *postgres.DB, log *slog.Logger, interval time.Duration) {
+// PruneEvents deletes the security events older than retention (by the database's clock).
+// Replicas may run it at once: the same old rows are deleted once, the others find none.
+func PruneEvents(ctx context.Context, db *postgres.DB, retention time.Duration) (int64, error) {
+	return db.DeleteEventsBefore(ctx, db.Now().Add(-retention))
+}
+
+// PurgeLoop runs Purge and PruneEvents every interval (with jitter) until ctx ends.
+func PurgeLoop(ctx context.Context, db *postgres.DB, log *slog.Logger, interval, retention time.Duration) {
 	for {
 		wait := interval + time.Duration(rand.Int64N(int64(interval)/5+1))
 		select {
@@ -38,6 +44,11 @@ func PurgeLoop(ctx context.Context, db *postgres.DB, log *slog.Logger, interval 
 		}
 		if n > 0 {
 			log.Info("purged deleted accounts", slog.Int("count", n))
+		}
+		if n, err := PruneEvents(ctx, db, retention); err != nil && ctx.Err() == nil {
+			log.Warn("prune security events", slog.String("error", err.Error()))
+		} else if n > 0 {
+			log.Info("deleted old security events", slog.Int64("count", n))
 		}
 	}
 }

@@ -30,7 +30,10 @@ type Client struct {
 	RefreshTokenLifetime   time.Duration
 	Disabled               bool
 	RequireMFA             bool // people sign in to it with two factors (SPEC §7)
-	CreatedAt              time.Time
+	// AdminOrgID binds a client_credentials client with scope passport:admin to one
+	// organisation, whose administrator it acts as (a service account); "" for none.
+	AdminOrgID string
+	CreatedAt  time.Time
 }
 
 // HasGrant reports whether the client may use the grant type.

@@ -77,6 +77,9 @@ const (
 	// ScopeAccount lets a first-party application act on the person's own account through
 	// /api/v1/me with a bearer token.
 	ScopeAccount = "passport:account"
+	// ScopeAdmin lets an administrator's application (or an organisation's service account)
+	// use /api/v1/admin with a bearer token; the caller's grants still decide what it sees.
+	ScopeAdmin = "passport:admin"
 )
 
 // ScopeFields lists the publicity-bearing fields each scope asks for.

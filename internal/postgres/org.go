@@ -18,7 +18,9 @@ import (
 
 const orgColumns = `id, alias, name, status, created_at, updated_at`
 
-func orgNotFound() *passport.Error { return passport.Errorf(passport.ENOTFOUND, "No such organisation.") }
+func orgNotFound() *passport.Error {
+	return passport.Errorf(passport.ENOTFOUND, "No such organisation.")
+}
 
 // CreateOrg inserts an organisation and records org.created. Returns a field error on
 // "alias" when the alias is taken.

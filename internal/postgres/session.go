@@ -82,3 +82,22 @@ func (db *DB) Sessions(ctx context.Context, accountID string) ([]SessionInfo, er
 		accountID, db.now().Add(-30*24*time.Hour))
 	return pgx.CollectRows(rows, pgx.RowToStructByName[SessionInfo])
 }
+
+// Reauthenticate records that the person of a live session proved themselves again (an
+// administrator's step-up): the session's sign-in time becomes now and its methods amr.
+// Returns ENOTFOUND when the session has ended.
+func (db *DB) Reauthenticate(ctx context.Context, sessionID string, amr []string) (time.Time, error) {
+	if !isUUID(sessionID) {
+		return time.Time{}, passport.Errorf(passport.ENOTFOUND, "No such session.")
+	}
+	now := db.now()
+	tag, err := db.pool.Exec(ctx, `UPDATE sessions SET auth_time = $2, amr = $3 WHERE id = $1 AND ended_at IS NULL
+		AND expires_at > $2`, sessionID, now, amr)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if tag.RowsAffected() == 0 {
+		return time.Time{}, passport.Errorf(passport.ENOTFOUND, "No such session.")
+	}
+	return now, nil
+}

@@ -240,25 +240,25 @@ type Export struct {
 }
 
 type exportAccount struct {
-	ID                  string     `json:"id"`
-	Login               string     `json:"login"`
-	Nickname            string     `json:"nickname"`
-	GivenName           string     `json:"given_name"`
-	FamilyName          string     `json:"family_name"`
-	Birthdate           string     `json:"birthdate"`
-	Email               string     `json:"email"`
-	EmailVerified       bool       `json:"email_verified"`
-	Phone               string     `json:"phone"`
-	PhoneVerified       bool       `json:"phone_verified"`
-	Locale              string     `json:"locale"`
+	ID                  string                `json:"id"`
+	Login               string                `json:"login"`
+	Nickname            string                `json:"nickname"`
+	GivenName           string                `json:"given_name"`
+	FamilyName          string                `json:"family_name"`
+	Birthdate           string                `json:"birthdate"`
+	Email               string                `json:"email"`
+	EmailVerified       bool                  `json:"email_verified"`
+	Phone               string                `json:"phone"`
+	PhoneVerified       bool                  `json:"phone_verified"`
+	Locale              string                `json:"locale"`
 	Memberships         []passport.Membership `json:"memberships"`
-	RegistrationMethod  string     `json:"registration_method"`
-	Status              string     `json:"status"`
-	VerificationStatus  string     `json:"verification_status"`
-	VerificationComment string     `json:"verification_comment"`
-	CreatedAt           time.Time  `json:"created_at"`
-	UpdatedAt           time.Time  `json:"updated_at"`
-	LastVisitAt         *time.Time `json:"last_visit_at"`
+	RegistrationMethod  string                `json:"registration_method"`
+	Status              string                `json:"status"`
+	VerificationStatus  string                `json:"verification_status"`
+	VerificationComment string                `json:"verification_comment"`
+	CreatedAt           time.Time             `json:"created_at"`
+	UpdatedAt           time.Time             `json:"updated_at"`
+	LastVisitAt         *time.Time            `json:"last_visit_at"`
 }
 
 type exportPhoto struct {

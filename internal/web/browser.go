@@ -88,7 +88,14 @@ func (s *Server) browser(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		})
 		c.Set(browserKey, b)
-		c.SetRequest(c.Request().WithContext(passport.WithBrowser(c.Request().Context(), b)))
+		// The person at this browser acts on their own account; security events name them
+		// with the address and browser (the admin console replaces this actor with its own).
+		actor := passport.Actor{Kind: passport.ActorPerson, IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
+		if b.Session != nil {
+			actor.AccountID = b.Session.AccountID
+		}
+		ctx := passport.WithActor(passport.WithBrowser(c.Request().Context(), b), actor)
+		c.SetRequest(c.Request().WithContext(ctx))
 		return next(c)
 	}
 }

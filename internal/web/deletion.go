@@ -43,21 +43,36 @@ func (s *Server) scheduleDeletion(c echo.Context, a *passport.Account, password,
 		return time.Time{}, err
 	}
 	purgeAt := s.db.Now().Add(s.cfg.DeletionGrace).UTC()
-	var msgs []passport.Outgoing
-	if a.Email != "" {
-		notice, err := s.message(passport.ChannelEmail, a.Email, "account_deletion_scheduled", a,
-			MessageData{At: purgeAt, Zone: s.zone(c), Link: s.cfg.Issuer + "/signin"})
-		if err != nil {
-			return time.Time{}, err
-		}
-		final, err := s.message(passport.ChannelEmail, a.Email, "account_deleted", a, MessageData{})
-		if err != nil {
-			return time.Time{}, err
-		}
-		final.Hold = true
-		msgs = append(msgs, notice, final)
+	msgs, err := s.deletionMessages(a, purgeAt, s.zone(c))
+	if err != nil {
+		return time.Time{}, err
 	}
 	return purgeAt, s.db.ScheduleDeletion(ctx, a.ID, purgeAt, msgs...)
+}
+
+// deletionNotices are the messages of a deletion an administrator scheduled (removing a
+// managed member): times in UTC, as no browser of the person is at hand.
+func (s *Server) deletionNotices(a *passport.Account, purgeAt time.Time) ([]passport.Outgoing, error) {
+	return s.deletionMessages(a, purgeAt, time.UTC)
+}
+
+// deletionMessages are the notice of a scheduled deletion (when and how to restore) and the
+// final "deleted" email, held until the purge.
+func (s *Server) deletionMessages(a *passport.Account, purgeAt time.Time, zone *time.Location) ([]passport.Outgoing, error) {
+	if a.Email == "" {
+		return nil, nil
+	}
+	notice, err := s.message(passport.ChannelEmail, a.Email, "account_deletion_scheduled", a,
+		MessageData{At: purgeAt, Zone: zone, Link: s.cfg.Issuer + "/signin"})
+	if err != nil {
+		return nil, err
+	}
+	final, err := s.message(passport.ChannelEmail, a.Email, "account_deleted", a, MessageData{})
+	if err != nil {
+		return nil, err
+	}
+	final.Hold = true
+	return []passport.Outgoing{notice, final}, nil
 }
 
 func (s *Server) handleDeleteForm(c echo.Context, a *passport.Account) error {

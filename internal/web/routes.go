@@ -141,6 +141,57 @@ func (s *Server) routes() {
 	e.POST("/profile/2fa/recovery-codes", s.cabinet(s.handleRecoveryCodes), page...)
 	api.POST("/me/2fa/recovery-codes", s.apiRecoveryCodes)
 
+	// Security events: the person's own (SPEC §12).
+	e.GET("/profile/events", s.cabinet(s.handleEvents), page...)
+	api.GET("/me/events", s.apiMyEvents)
+
+	// The admin console (SPEC §6, §12). console admits administrators only (404 for anyone
+	// else), with two factors when required and a recent sign-in for changes; every action
+	// is scoped by internal/account (another organisation's id is a 404).
+	e.GET("/admin", s.console(s.handleAdminHome), page...)
+	e.GET("/admin/reauth", s.console(s.handleAdminReauthForm), page...)
+	e.POST("/admin/reauth", s.console(s.handleAdminReauth), page...)
+	e.GET("/admin/orgs", s.console(s.handleAdminOrgs), page...)
+	e.POST("/admin/orgs", s.console(s.handleAdminOrgCreate), page...)
+	e.GET("/admin/orgs/:org", s.console(s.handleAdminOrg), page...)
+	e.POST("/admin/orgs/:org", s.console(s.handleAdminOrgUpdate), page...) // rename, disable, enable
+	e.POST("/admin/orgs/:org/roles", s.console(s.handleAdminRoleSave), page...)
+	e.POST("/admin/orgs/:org/roles/delete", s.console(s.handleAdminRoleDelete), page...)
+	e.GET("/admin/members", s.console(s.handleAdminMembers), page...)
+	e.POST("/admin/orgs/:org/members", s.console(s.handleAdminMemberAdd), page...)
+	e.GET("/admin/orgs/:org/members/:id", s.console(s.handleAdminMember), page...)
+	e.POST("/admin/orgs/:org/members/:id", s.console(s.handleAdminMemberUpdate), page...) // roles, position, primary
+	e.GET("/admin/orgs/:org/members/:id/remove", s.console(s.handleAdminMemberRemoveForm), page...)
+	e.POST("/admin/orgs/:org/members/:id/remove", s.console(s.handleAdminMemberRemove), page...)
+	e.POST("/admin/orgs/:org/members/:id/block", s.console(s.handleAdminMemberBlock), page...)
+	e.POST("/admin/orgs/:org/members/:id/unblock", s.console(s.handleAdminMemberUnblock), page...)
+	e.POST("/admin/orgs/:org/members/:id/end-sessions", s.console(s.handleAdminMemberEndSessions), page...)
+	e.GET("/admin/events", s.console(s.handleAdminEvents), page...)
+
+	// The admin API (docs/openapi.yaml): every console action, for programs. adminAPIAuth
+	// takes a bearer token with scope passport:admin or the session cookie with X-CSRF-Token.
+	adm := e.Group("/api/v1/admin", s.adminAPIAuth)
+	adm.GET("/orgs", s.apiAdminOrgs)
+	adm.POST("/orgs", s.apiAdminOrgCreate)
+	adm.GET("/orgs/:org", s.apiAdminOrg)
+	adm.PATCH("/orgs/:org", s.apiAdminOrgUpdate)
+	adm.GET("/orgs/:org/roles", s.apiAdminRoles)
+	adm.PUT("/orgs/:org/roles/:key", s.apiAdminRolePut)
+	adm.DELETE("/orgs/:org/roles/:key", s.apiAdminRoleDelete)
+	adm.GET("/members", s.apiAdminMembers)
+	adm.GET("/orgs/:org/members", s.apiAdminOrgMembers)
+	adm.POST("/orgs/:org/members", s.apiAdminMemberAdd)
+	adm.GET("/orgs/:org/members/:id", s.apiAdminMember)
+	adm.PATCH("/orgs/:org/members/:id", s.apiAdminMemberUpdate)
+	adm.DELETE("/orgs/:org/members/:id", s.apiAdminMemberRemove)
+	adm.PUT("/orgs/:org/members/:id/roles", s.apiAdminMemberRoles)
+	adm.GET("/orgs/:org/members/:id/events", s.apiAdminMemberEvents)
+	adm.POST("/accounts/:id/block", s.apiAdminBlock)
+	adm.POST("/accounts/:id/unblock", s.apiAdminUnblock)
+	adm.DELETE("/accounts/:id/sessions", s.apiAdminEndSessions)
+	adm.GET("/orgs/:org/events", s.apiAdminOrgEvents)
+	adm.GET("/events", s.apiAdminEvents)
+
 	// OpenID Provider. Routes a browser visits get the browser in their context and show
 	// errors as pages; the others answer JSON errors without internal text. Every one of them
 	// answers 503 temporarily_unavailable when the database is down.

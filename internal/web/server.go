@@ -19,6 +19,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/passport-idp/passport/internal/account"
 	"github.com/passport-idp/passport/internal/i18n"
 	"github.com/passport-idp/passport/internal/passport"
 	"github.com/passport-idp/passport/internal/postgres"
@@ -65,6 +66,7 @@ type Config struct {
 	// included) can be read by anyone who can reach the server: development only.
 	DevMessagesPage bool
 	Signup          SignupSettings // self sign-up (signup.go)
+	Admin           AdminSettings  // the console and the admin API (admin.go)
 }
 
 // CodeSettings bound one-time confirmation codes.
@@ -86,6 +88,8 @@ type Server struct {
 	echo  *echo.Echo
 	pages *renderer
 	cat   *i18n.Catalog
+	// acct carries out account and organisation actions for every door (internal/account).
+	acct *account.Service
 	// getRoutes are the GET routes' paths, split at "/" (for the language switcher's return).
 	getRoutes [][]string
 	// policies is cfg.Policies rendered as HTML once, by language.
@@ -113,6 +117,7 @@ func New(cfg Config, db *postgres.DB, provider OIDC, log *slog.Logger) (*Server,
 	}
 	s := &Server{cfg: cfg, db: db, oidc: provider, log: log, pages: pages, cat: cat, dummyHash: dummy,
 		cookie: newCookieNames(cfg.Secure), msgs: newMessageTemplates(cfg.MessagesDir, cfg.DefaultLocale)}
+	s.acct = &account.Service{DB: db, DeletionGrace: cfg.DeletionGrace, DeletionNotices: s.deletionNotices}
 	s.policies = map[string]template.HTML{}
 	for lang, doc := range cfg.Policies {
 		if s.policies[lang], err = markdown(doc); err != nil {

@@ -21,6 +21,8 @@ import (
 // Service is the account actions over the store.
 type Service struct {
 	DB *postgres.DB
+	// Rules are the profile rules: publicity defaults, required and locked fields.
+	Rules passport.Rules
 	// DeletionGrace is how long a scheduled deletion waits (SPEC §5).
 	DeletionGrace time.Duration
 	// DeletionNotices builds the messages of a scheduled deletion (the notice and the held

@@ -205,6 +205,7 @@ const (
 	EventContactChanged     = "contact.changed"
 	EventContactRemoved     = "contact.removed"
 	EventProfileChanged     = "profile.changed"
+	EventPublicityChanged   = "publicity.changed"
 	EventDeletionScheduled  = "deletion.scheduled"
 	EventDeletionRestored   = "deletion.restored"
 	EventSessionEnded       = "session.ended"

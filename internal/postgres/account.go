@@ -98,7 +98,11 @@ func bumpEpoch(ctx context.Context, tx pgx.Tx, accountID string) error {
 // update returns an error nothing is saved. When the photo's publicity or the private
 // switch changes, the photo gets a new id, so URLs released earlier stop working.
 // Returns ENOTFOUND if there is no such account.
-func (db *DB) UpdateAccount(ctx context.Context, id string, update func(*passport.Account) error) (*passport.Account, error) {
+//
+// events, when given, says which security events the saved change makes; they are recorded
+// in the same transaction.
+func (db *DB) UpdateAccount(ctx context.Context, id string, update func(*passport.Account) error,
+	events ...func(*passport.Account) []passport.Event) (*passport.Account, error) {
 	if !isUUID(id) {
 		return nil, passport.Errorf(passport.ENOTFOUND, "No such account.")
 	}
@@ -136,6 +140,13 @@ func (db *DB) UpdateAccount(ctx context.Context, id string, update func(*passpor
 				a.PhotoID = ""
 			} else if err != nil {
 				return err
+			}
+		}
+		for _, evs := range events {
+			for _, e := range evs(a) {
+				if err := record(ctx, tx, a.UpdatedAt, e); err != nil {
+					return err
+				}
 			}
 		}
 		out = a

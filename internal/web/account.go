@@ -3,10 +3,9 @@ package web
 import (
 	"context"
 	"encoding/base64"
-	"strings"
 	"time"
 
-	"github.com/passport-idp/passport/internal/i18n"
+	"github.com/passport-idp/passport/internal/account"
 	"github.com/passport-idp/passport/internal/passport"
 	"github.com/passport-idp/passport/internal/postgres"
 )
@@ -15,158 +14,33 @@ import (
 
 // FieldErrors maps an input name to the message shown next to it, still untranslated
 // (Server.texts shows them in the person's language).
-type FieldErrors map[string]*passport.Error
+type FieldErrors = account.FieldErrors
 
 // MainInput is an edit of the main information; nil means "leave as is".
-type MainInput struct {
-	Nickname   *string `json:"nickname"`
-	GivenName  *string `json:"given_name"`
-	FamilyName *string `json:"family_name"`
-	Birthdate  *string `json:"birthdate"` // YYYY-MM-DD, "" to clear
-	Locale     *string `json:"locale"`    // en, ru, et, nl or sv; "" to clear
-	// Email may be set only while the account has none (the sign-in's profile completion);
-	// changing an address goes through confirmation.
-	Email *string `json:"email,omitempty"`
-}
-
-// earliestBirthdate bounds birth dates from below; anything earlier is a typo.
-var earliestBirthdate = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// updateMain validates every field of in and saves them all, or nothing when any is wrong.
-// Locked fields cannot change; the message names the administrator.
-func (s *Server) updateMain(ctx context.Context, accountID string, in MainInput) (*passport.Account, FieldErrors, error) {
-	errs := FieldErrors{}
-	a, err := s.db.UpdateAccount(ctx, accountID, func(a *passport.Account) error {
-		set := func(f passport.Field, input *string, dst *string) {
-			if input == nil {
-				return
-			}
-			label := passport.FieldLabels[f]
-			v := strings.TrimSpace(*input)
-			if v == *dst {
-				return
-			}
-			if s.cfg.Rules.IsLocked(a, f) {
-				errs[string(f)] = lockedMessage(f, label)
-				return
-			}
-			if err := passport.ValidateName(string(f), label, v); err != nil {
-				errs[string(f)] = passport.AsError(err)
-				return
-			}
-			*dst = v
-		}
-		set(passport.FieldNickname, in.Nickname, &a.Nickname)
-		set(passport.FieldGivenName, in.GivenName, &a.GivenName)
-		set(passport.FieldFamilyName, in.FamilyName, &a.FamilyName)
-		if in.Birthdate != nil {
-			if d, msg := s.parseBirthdate(*in.Birthdate); msg != nil {
-				errs["birthdate"] = msg
-			} else if !sameDate(d, a.Birthdate) {
-				if s.cfg.Rules.IsLocked(a, passport.FieldBirthdate) {
-					errs["birthdate"] = lockedMessage(passport.FieldBirthdate, passport.FieldLabels[passport.FieldBirthdate])
-				} else {
-					a.Birthdate = d
-				}
-			}
-		}
-		if in.Locale != nil {
-			// One of the languages Passport speaks, or "" for none chosen.
-			if v := strings.TrimSpace(*in.Locale); v != "" && !i18n.Supported(v) {
-				errs["locale"] = passport.FieldError("locale", "Choose one of the languages offered.")
-			} else {
-				a.Locale = v
-			}
-		}
-		if in.Email != nil && strings.TrimSpace(*in.Email) != a.Email {
-			switch email, err := passport.NormalizeEmail(*in.Email); {
-			case a.Email != "":
-				errs["email"] = passport.FieldError("email", "Your email address is changed from the cabinet, with a confirmation.")
-			case err != nil:
-				errs["email"] = passport.AsError(err)
-			default:
-				a.Email, a.EmailVerified = email, false
-			}
-		}
-		if len(errs) > 0 {
-			return passport.Errorf(passport.EINVALID, "Some fields need your attention.")
-		}
-		return nil
-	})
-	if len(errs) > 0 {
-		return nil, errs, nil
-	}
-	return a, nil, err
-}
-
-// lockedMessage refuses a change of a field the organisation manages; label is a sentence of
-// the catalogue.
-func lockedMessage(f passport.Field, label string) *passport.Error {
-	return passport.FieldError(string(f), "%s is managed by your organisation: ask your administrator to change it.", passport.Text(label))
-}
-
-func (s *Server) parseBirthdate(v string) (*time.Time, *passport.Error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return nil, nil
-	}
-	d, err := time.Parse(time.DateOnly, v)
-	if err != nil {
-		return nil, passport.FieldError("birthdate", "Enter the date as YYYY-MM-DD, for example 1990-04-23.")
-	}
-	if d.After(s.db.Now()) {
-		return nil, passport.FieldError("birthdate", "Birth date cannot be in the future.")
-	}
-	if d.Before(earliestBirthdate) {
-		return nil, passport.FieldError("birthdate", "Birth date cannot be before 1900.")
-	}
-	return &d, nil
-}
-
-func sameDate(a, b *time.Time) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return a.Equal(*b)
-}
+type MainInput = account.ProfileInput
 
 // PublicityInput is an edit of publicity: field -> level, and the private-profile switch.
-type PublicityInput struct {
-	Fields         map[string]string `json:"fields"`
-	PrivateProfile *bool             `json:"private_profile"`
+type PublicityInput = account.PublicityInput
+
+// self is the person acting on their own account from this request (pages and /api/v1/me),
+// with the address and browser the request's actor carries.
+func self(ctx context.Context, accountID string) passport.Actor {
+	a := passport.ActorFrom(ctx)
+	return passport.Actor{Kind: passport.ActorPerson, AccountID: accountID, ClientID: a.ClientID, IP: a.IP, UserAgent: a.UserAgent}
 }
 
-// setPublicity validates every level first and saves all or nothing.
-func (s *Server) setPublicity(ctx context.Context, accountID string, in PublicityInput) (*passport.Account, FieldErrors, error) {
-	errs := FieldErrors{}
-	levels := map[passport.Field]passport.Publicity{}
-	for name, level := range in.Fields {
-		f, err := passport.ParseField(name)
-		if err != nil {
-			errs[name] = passport.AsError(err)
-			continue
-		}
-		p, err := passport.ParsePublicity(level)
-		if err != nil {
-			errs[name] = passport.AsError(err)
-			continue
-		}
-		levels[f] = p
-	}
-	if len(errs) > 0 {
-		return nil, errs, nil
-	}
-	a, err := s.db.UpdateAccount(ctx, accountID, func(a *passport.Account) error {
-		for f, p := range levels {
-			a.Publicity[f] = p
-		}
-		if in.PrivateProfile != nil {
-			a.PrivateProfile = *in.PrivateProfile
-		}
-		return nil
-	})
-	return a, nil, err
+// updateMain saves an edit of the person's own main information (internal/account).
+func (s *Server) updateMain(ctx context.Context, accountID string, in MainInput) (*passport.Account, FieldErrors, error) {
+	return s.acct.UpdateProfile(ctx, self(ctx, accountID), accountID, in)
 }
+
+// setPublicity saves the person's own publicity choices (internal/account).
+func (s *Server) setPublicity(ctx context.Context, accountID string, in PublicityInput) (*passport.Account, FieldErrors, error) {
+	return s.acct.SetPublicity(ctx, self(ctx, accountID), accountID, in)
+}
+
+// lockedMessage refuses a change of a field the organisation manages.
+var lockedMessage = account.LockedMessage
 
 // uploadPhoto checks, re-encodes and stores a photo.
 func (s *Server) uploadPhoto(ctx context.Context, a *passport.Account, data []byte) error {

@@ -1,0 +1,232 @@
+package account
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/passport-idp/passport/internal/passport"
+)
+
+// The person's profile: the main information and publicity. The cabinet, the account API
+// and (for locked fields, issue 13) the admin doors all change it here.
+
+// FieldErrors maps an input name to the message shown next to it, still untranslated.
+type FieldErrors map[string]*passport.Error
+
+// ProfileInput is an edit of the main information; nil means "leave as is".
+type ProfileInput struct {
+	Nickname   *string `json:"nickname"`
+	GivenName  *string `json:"given_name"`
+	FamilyName *string `json:"family_name"`
+	Birthdate  *string `json:"birthdate"` // YYYY-MM-DD, "" to clear
+	Locale     *string `json:"locale"`    // en, ru, et, nl or sv; "" to clear
+	// Email may be set only while the account has none (the sign-in's profile completion);
+	// changing an address goes through confirmation.
+	Email *string `json:"email,omitempty"`
+}
+
+// earliestBirthdate bounds birth dates from below; anything earlier is a typo.
+var earliestBirthdate = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// mayEdit decides whether actor may change accountID's profile and whether the fields the
+// organisation locks are locked for them: the person themselves (locks apply), the system
+// (command line; locks do not), an administrator of an organisation the account belongs to
+// (locks do not: SPEC §2, "an admin can edit a locked field"). Anyone else: ENOTFOUND.
+func mayEdit(actor passport.Actor, a *passport.Account) (locksApply bool, err error) {
+	switch actor.Kind {
+	case passport.ActorPerson:
+		if actor.AccountID == a.ID {
+			return true, nil
+		}
+	case passport.ActorSystem:
+		return false, nil
+	case passport.ActorAdmin, passport.ActorClient:
+		for _, m := range a.Memberships {
+			if actor.Authority.CanAdminOrg(m.OrgID) {
+				return false, nil
+			}
+		}
+	}
+	return false, passport.Errorf(passport.ENOTFOUND, "No such account.")
+}
+
+// UpdateProfile validates every field of in and saves them all, or nothing when any is
+// wrong, recording profile.changed with the names (not the values) of what changed. Fields
+// the organisation manages cannot be changed by the person; the message names the
+// administrator.
+func (s *Service) UpdateProfile(ctx context.Context, actor passport.Actor, accountID string, in ProfileInput) (*passport.Account, FieldErrors, error) {
+	errs := FieldErrors{}
+	var changed []string
+	a, err := s.DB.UpdateAccount(passport.WithActor(ctx, actor), accountID, func(a *passport.Account) error {
+		locksApply, err := mayEdit(actor, a)
+		if err != nil {
+			return err
+		}
+		locked := func(f passport.Field) bool { return locksApply && s.Rules.IsLocked(a, f) }
+		set := func(f passport.Field, input *string, dst *string) {
+			if input == nil {
+				return
+			}
+			label := passport.FieldLabels[f]
+			v := strings.TrimSpace(*input)
+			if v == *dst {
+				return
+			}
+			if locked(f) {
+				errs[string(f)] = LockedMessage(f, label)
+				return
+			}
+			if err := passport.ValidateName(string(f), label, v); err != nil {
+				errs[string(f)] = passport.AsError(err)
+				return
+			}
+			*dst = v
+			changed = append(changed, string(f))
+		}
+		set(passport.FieldNickname, in.Nickname, &a.Nickname)
+		set(passport.FieldGivenName, in.GivenName, &a.GivenName)
+		set(passport.FieldFamilyName, in.FamilyName, &a.FamilyName)
+		if in.Birthdate != nil {
+			if d, msg := s.ParseBirthdate(*in.Birthdate); msg != nil {
+				errs["birthdate"] = msg
+			} else if !sameDate(d, a.Birthdate) {
+				if locked(passport.FieldBirthdate) {
+					errs["birthdate"] = LockedMessage(passport.FieldBirthdate, passport.FieldLabels[passport.FieldBirthdate])
+				} else {
+					a.Birthdate = d
+					changed = append(changed, "birthdate")
+				}
+			}
+		}
+		if in.Locale != nil {
+			// One of the languages Passport speaks, or "" for none chosen.
+			if v := strings.TrimSpace(*in.Locale); v != "" && !slices.Contains(Languages, v) {
+				errs["locale"] = passport.FieldError("locale", "Choose one of the languages offered.")
+			} else if v != a.Locale {
+				a.Locale = v
+				changed = append(changed, "locale")
+			}
+		}
+		if in.Email != nil && strings.TrimSpace(*in.Email) != a.Email {
+			switch email, err := passport.NormalizeEmail(*in.Email); {
+			case a.Email != "":
+				errs["email"] = passport.FieldError("email", "Your email address is changed from the cabinet, with a confirmation.")
+			case err != nil:
+				errs["email"] = passport.AsError(err)
+			default:
+				a.Email, a.EmailVerified = email, false
+				changed = append(changed, "email")
+			}
+		}
+		if len(errs) > 0 {
+			return passport.Errorf(passport.EINVALID, "Some fields need your attention.")
+		}
+		return nil
+	}, func(a *passport.Account) []passport.Event {
+		if len(changed) == 0 {
+			return nil
+		}
+		return []passport.Event{{Type: passport.EventProfileChanged, AccountID: a.ID, OrgID: actor.OrgID,
+			Details: map[string]any{"fields": changed}}}
+	})
+	if len(errs) > 0 {
+		return nil, errs, nil
+	}
+	return a, nil, err
+}
+
+// LockedMessage refuses a change of a field the organisation manages; label is a sentence
+// of the catalogue.
+func LockedMessage(f passport.Field, label string) *passport.Error {
+	return passport.FieldError(string(f), "%s is managed by your organisation: ask your administrator to change it.", passport.Text(label))
+}
+
+// ParseBirthdate reads a birth date (YYYY-MM-DD, "" for none): not in the future, not
+// before 1900.
+func (s *Service) ParseBirthdate(v string) (*time.Time, *passport.Error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil, nil
+	}
+	d, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return nil, passport.FieldError("birthdate", "Enter the date as YYYY-MM-DD, for example 1990-04-23.")
+	}
+	if d.After(s.DB.Now()) {
+		return nil, passport.FieldError("birthdate", "Birth date cannot be in the future.")
+	}
+	if d.Before(earliestBirthdate) {
+		return nil, passport.FieldError("birthdate", "Birth date cannot be before 1900.")
+	}
+	return &d, nil
+}
+
+func sameDate(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
+// PublicityInput is an edit of publicity: field -> level, and the private-profile switch.
+type PublicityInput struct {
+	Fields         map[string]string `json:"fields"`
+	PrivateProfile *bool             `json:"private_profile"`
+}
+
+// SetPublicity validates every level first and saves all or nothing. Publicity is the
+// person's alone: nobody else may set it (an administrator gets EFORBIDDEN for an account in
+// scope, ENOTFOUND otherwise).
+func (s *Service) SetPublicity(ctx context.Context, actor passport.Actor, accountID string, in PublicityInput) (*passport.Account, FieldErrors, error) {
+	errs := FieldErrors{}
+	levels := map[passport.Field]passport.Publicity{}
+	for name, level := range in.Fields {
+		f, err := passport.ParseField(name)
+		if err != nil {
+			errs[name] = passport.AsError(err)
+			continue
+		}
+		p, err := passport.ParsePublicity(level)
+		if err != nil {
+			errs[name] = passport.AsError(err)
+			continue
+		}
+		levels[f] = p
+	}
+	if len(errs) > 0 {
+		return nil, errs, nil
+	}
+	var changed []string
+	private := false
+	a, err := s.DB.UpdateAccount(passport.WithActor(ctx, actor), accountID, func(a *passport.Account) error {
+		if _, err := mayEdit(actor, a); err != nil {
+			return err
+		}
+		if actor.Kind != passport.ActorPerson && actor.Kind != passport.ActorSystem {
+			return passport.Errorf(passport.EFORBIDDEN, "Only the person chooses who sees their data.")
+		}
+		for f, p := range levels {
+			if s.Rules.Level(a, f) != p {
+				changed = append(changed, string(f))
+			}
+			a.Publicity[f] = p
+		}
+		if in.PrivateProfile != nil && *in.PrivateProfile != a.PrivateProfile {
+			a.PrivateProfile = *in.PrivateProfile
+			private = true
+		}
+		return nil
+	}, func(a *passport.Account) []passport.Event {
+		if len(changed) == 0 && !private {
+			return nil
+		}
+		d := map[string]any{"fields": passport.NonNil(changed)}
+		if private {
+			d["private_profile"] = a.PrivateProfile
+		}
+		return []passport.Event{{Type: passport.EventPublicityChanged, AccountID: a.ID, Details: d}}
+	})
+	return a, nil, err
+}

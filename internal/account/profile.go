@@ -52,11 +52,29 @@ func mayEdit(actor passport.Actor, a *passport.Account) (locksApply bool, err er
 	return false, passport.Errorf(passport.ENOTFOUND, "No such account.")
 }
 
+// acting completes an administrator's actor with the role and organisation through which
+// they reach the account (its organisations they administer, managed ones first), so the
+// event names them; the person and the system act as they are.
+func (s *Service) acting(ctx context.Context, actor passport.Actor, accountID string) (passport.Actor, error) {
+	if actor.Kind != passport.ActorAdmin && actor.Kind != passport.ActorClient {
+		return actor, nil
+	}
+	orgID, err := s.OrgOfAccount(ctx, actor, accountID)
+	if err != nil {
+		return actor, err
+	}
+	return passport.ActorFrom(in(ctx, actor, orgID)), nil
+}
+
 // UpdateProfile validates every field of in and saves them all, or nothing when any is
 // wrong, recording profile.changed with the names (not the values) of what changed. Fields
 // the organisation manages cannot be changed by the person; the message names the
 // administrator.
 func (s *Service) UpdateProfile(ctx context.Context, actor passport.Actor, accountID string, in ProfileInput) (*passport.Account, FieldErrors, error) {
+	actor, err := s.acting(ctx, actor, accountID)
+	if err != nil {
+		return nil, nil, err
+	}
 	errs := FieldErrors{}
 	var changed []string
 	a, err := s.DB.UpdateAccount(passport.WithActor(ctx, actor), accountID, func(a *passport.Account) error {
@@ -197,6 +215,10 @@ func (s *Service) SetPublicity(ctx context.Context, actor passport.Actor, accoun
 	}
 	if len(errs) > 0 {
 		return nil, errs, nil
+	}
+	actor, err := s.acting(ctx, actor, accountID)
+	if err != nil {
+		return nil, nil, err
 	}
 	var changed []string
 	private := false

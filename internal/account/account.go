@@ -21,6 +21,8 @@ import (
 // Service is the account actions over the store.
 type Service struct {
 	DB *postgres.DB
+	// Argon2 are the password-hashing parameters.
+	Argon2 passport.Argon2Params
 	// Rules are the profile rules: publicity defaults, required and locked fields.
 	Rules passport.Rules
 	// DeletionGrace is how long a scheduled deletion waits (SPEC §5).

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"maps"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -21,10 +22,20 @@ const accountColumns = `id, coalesce(login, '') AS login, nickname, given_name, 
 	coalesce((SELECT p.id::text FROM photos p WHERE p.account_id = accounts.id), '') AS photo_id,
 	created_at, updated_at, last_visit_at, purge_at, auth_epoch`
 
-// CreateAccount inserts a new account and fills in its ID and timestamps. Returns ECONFLICT
-// when the login (compared after case folding) is taken.
+// CreateAccount inserts a new account, fills in its ID and timestamps, and records
+// account.created (by the request's actor). Returns a field error on "login" when the login
+// (compared after case folding) is taken.
 func (db *DB) CreateAccount(ctx context.Context, a *passport.Account) error {
-	now := db.now()
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		if err := createAccount(ctx, tx, db.now(), a); err != nil {
+			return err
+		}
+		return record(ctx, tx, a.CreatedAt, passport.Event{Type: passport.EventAccountCreated, AccountID: a.ID,
+			Details: map[string]any{"registration_method": a.RegistrationMethod}})
+	})
+}
+
+func createAccount(ctx context.Context, tx pgx.Tx, now time.Time, a *passport.Account) error {
 	if a.Status == "" {
 		a.Status = passport.StatusActive
 	}
@@ -37,7 +48,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *passport.Account) error {
 	if a.Publicity == nil {
 		a.Publicity = map[passport.Field]passport.Publicity{}
 	}
-	err := db.pool.QueryRow(ctx, `
+	err := tx.QueryRow(ctx, `
 		INSERT INTO accounts (login, login_folded, nickname, given_name, family_name, birthdate,
 			email, email_verified, phone, phone_verified, locale,
 			registration_method, status, verification_status, password_hash, publicity, private_profile,

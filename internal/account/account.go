@@ -124,13 +124,15 @@ func (s *Service) CreateOrg(ctx context.Context, actor passport.Actor, alias, na
 
 // RenameOrg changes an organisation's display name (service admins only; the alias stays).
 func (s *Service) RenameOrg(ctx context.Context, actor passport.Actor, orgID, name string) (*passport.Organisation, error) {
-	if _, err := s.Org(ctx, actor, orgID); err != nil {
+	o, err := s.Org(ctx, actor, orgID)
+	if err != nil {
 		return nil, err
 	}
+	orgID = o.ID
 	if err := serviceOnly(actor); err != nil {
 		return nil, err
 	}
-	name, err := passport.ValidateOrgName(name)
+	name, err = passport.ValidateOrgName(name)
 	if err != nil {
 		return nil, err
 	}
@@ -143,9 +145,11 @@ func (s *Service) RenameOrg(ctx context.Context, actor passport.Actor, orgID, na
 // SetOrgDisabled disables or enables an organisation (service admins only). Its members
 // lose its roles in tokens at once: the claim is built from active organisations only.
 func (s *Service) SetOrgDisabled(ctx context.Context, actor passport.Actor, orgID string, disabled bool) (*passport.Organisation, error) {
-	if _, err := s.Org(ctx, actor, orgID); err != nil {
+	o, err := s.Org(ctx, actor, orgID)
+	if err != nil {
 		return nil, err
 	}
+	orgID = o.ID
 	if err := serviceOnly(actor); err != nil {
 		return nil, err
 	}
@@ -160,18 +164,22 @@ func (s *Service) SetOrgDisabled(ctx context.Context, actor passport.Actor, orgI
 
 // Roles returns an organisation's role catalogue.
 func (s *Service) Roles(ctx context.Context, actor passport.Actor, orgID string) ([]passport.Role, error) {
-	if _, err := s.Org(ctx, actor, orgID); err != nil {
+	o, err := s.Org(ctx, actor, orgID)
+	if err != nil {
 		return nil, err
 	}
+	orgID = o.ID
 	return s.DB.Roles(ctx, orgID)
 }
 
 // SaveRole adds a role to the catalogue or renames it; names holds a display name per
 // language and needs at least one.
 func (s *Service) SaveRole(ctx context.Context, actor passport.Actor, orgID string, r passport.Role) error {
-	if _, err := s.Org(ctx, actor, orgID); err != nil {
+	o, err := s.Org(ctx, actor, orgID)
+	if err != nil {
 		return err
 	}
+	orgID = o.ID
 	r.Key = strings.TrimSpace(r.Key)
 	if err := passport.ValidateRoleKey(r.Key); err != nil {
 		return err
@@ -202,8 +210,10 @@ var Languages = []string{"en", "ru", "et", "nl", "sv"}
 
 // DeleteRole removes a role from the catalogue and from every member holding it.
 func (s *Service) DeleteRole(ctx context.Context, actor passport.Actor, orgID, key string) error {
-	if _, err := s.Org(ctx, actor, orgID); err != nil {
+	o, err := s.Org(ctx, actor, orgID)
+	if err != nil {
 		return err
 	}
+	orgID = o.ID
 	return s.DB.DeleteRole(in(ctx, actor, orgID), orgID, key)
 }

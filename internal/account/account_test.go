@@ -394,6 +394,20 @@ func TestRolesMustBeInTheCatalogue(t *testing.T) {
 	if a, _ := w.db.Account(ctx, w.managedA); !slices.Equal(a.Memberships[0].Roles, []string{"driver"}) {
 		t.Errorf("roles changed: %v", a.Memberships[0].Roles)
 	}
+	// An organisation is named by id or alias alike.
+	o, err := w.svc.Org(ctx, w.adminA, w.orgA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if roles, err := w.svc.Roles(ctx, w.adminA, o.Alias); err != nil || len(roles) != 2 {
+		t.Errorf("roles by alias: %v %v", roles, err)
+	}
+	if err := w.svc.DeleteRole(ctx, w.adminA, o.Alias, "operator"); err != nil {
+		t.Errorf("delete role by alias: %v", err)
+	}
+	if _, err := w.svc.RenameOrg(ctx, w.service, o.Alias, "By alias"); err != nil {
+		t.Errorf("rename by alias: %v", err)
+	}
 	if _, err := w.svc.CreateOrg(ctx, w.adminA, "mine", "Mine"); passport.ErrorCode(err) != passport.EFORBIDDEN {
 		t.Errorf("org admin creating an organisation: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/passport-idp/passport/internal/i18n"
+	"github.com/passport-idp/passport/internal/passport"
 )
 
 // langTransport sends an Accept-Language header with every request.
@@ -233,7 +234,15 @@ func TestPagesHaveNoEnglishLeft(t *testing.T) {
 				"/profile/sessions/end-all", "/confirm/email?token=expired"} {
 				check(p, readPage(t, b, srv.URL+p))
 			}
+			// The admin console: the page asking an administrator for two factors, then (with
+			// two factors on) every console page.
+			org := setupOrg(t, "tolk-org-"+lang, "Tolk Cabs", "driver")
+			member := consoleMember(t, org, "tolk-member-"+lang, true, "driver")
+			grantAdmin(t, id, passport.RoleOrgAdmin, org)
+			allowed = append(allowed, "tolk-org-"+lang, "Tolk Cabs", "tolk-member-"+lang, "tolk-member-"+lang+"@example.com", "driver")
+			check("the console's two-factor page", readPage(t, b, srv.URL+"/admin/members"))
 			twoFactorPages(t, b, "translated-pages-7", check) // the key step, codes shown once, the page when on
+			consolePages(t, b, "tolk-org-"+lang, member, check)
 		})
 	}
 }

@@ -28,7 +28,8 @@ func (db *DB) Decisions(ctx context.Context, accountID, clientID string) (map[pa
 }
 
 // SaveDecisions records consent decisions for the client, replacing earlier ones for the
-// same fields. When the photo goes from consented to declined, the photo gets a new id in
+// same fields, and the consent.given / consent.withdrawn events of what changed (the client
+// and the fields, by name). When the photo goes from consented to declined, the photo gets a new id in
 // the same transaction, so the URL the application was given stops working (as RevokeApp
 // and a change of the photo's level do). Withdrawing any consent also revokes the client's
 // refresh tokens (SPEC §3); what the application already holds is re-checked at every call.
@@ -80,6 +81,31 @@ func (db *DB) SaveDecisions(ctx context.Context, accountID, clientID string, dec
 				return err
 			}
 		}
+		// The events say what changed: fields newly consented to, and fields whose consent was
+		// taken back. Confirming a decision already stored, or declining a field never
+		// consented to, changes nothing and records nothing.
+		var given, taken []string
+		for f, g := range decisions {
+			switch {
+			case g && !slices.Contains(was, string(f)):
+				given = append(given, string(f))
+			case withdrawn(f):
+				taken = append(taken, string(f))
+			}
+		}
+		for _, ev := range []struct {
+			typ    string
+			fields []string
+		}{{passport.EventConsentGiven, given}, {passport.EventConsentWithdrawn, taken}} {
+			if len(ev.fields) == 0 {
+				continue
+			}
+			slices.Sort(ev.fields)
+			if err := record(ctx, tx, db.now(), passport.Event{Type: ev.typ, AccountID: accountID, Actor: own(ctx, accountID),
+				Details: map[string]any{"client_id": clientID, "fields": ev.fields}}); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 }
@@ -128,7 +154,8 @@ func (db *DB) Grants(ctx context.Context, accountID string) ([]Grant, error) {
 }
 
 // RevokeApp disconnects an application from the person: its consent decisions and grant are
-// deleted and every token it holds for the person is revoked, in one transaction. Returns
+// deleted, every token it holds for the person is revoked and consent.withdrawn is recorded
+// (with the fields it had), in one transaction. Returns
 // ENOTFOUND when the application was not connected.
 func (db *DB) RevokeApp(ctx context.Context, accountID, clientID string) error {
 	if !isUUID(accountID) {
@@ -140,11 +167,16 @@ func (db *DB) RevokeApp(ctx context.Context, accountID, clientID string) error {
 		if err != nil {
 			return err
 		}
-		var photoConsent bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM consents WHERE account_id = $1 AND client_id = $2 AND field = 'picture' AND granted)`,
-			accountID, clientID).Scan(&photoConsent); err != nil {
+		rows, err := tx.Query(ctx, `SELECT field FROM consents WHERE account_id = $1 AND client_id = $2 AND granted ORDER BY field`,
+			accountID, clientID)
+		if err != nil {
 			return err
 		}
+		consented, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		photoConsent := slices.Contains(consented, string(passport.FieldPicture))
 		cons, err := tx.Exec(ctx, `DELETE FROM consents WHERE account_id = $1 AND client_id = $2`, accountID, clientID)
 		if err != nil {
 			return err
@@ -166,9 +198,12 @@ func (db *DB) RevokeApp(ctx context.Context, accountID, clientID string) error {
 		if err := revokeClientRefresh(ctx, tx, accountID, clientID, now); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE access_tokens SET revoked_at = $3 WHERE account_id = $1 AND client_id = $2 AND revoked_at IS NULL`,
-			accountID, clientID, now)
-		return err
+		if _, err := tx.Exec(ctx, `UPDATE access_tokens SET revoked_at = $3 WHERE account_id = $1 AND client_id = $2 AND revoked_at IS NULL`,
+			accountID, clientID, now); err != nil {
+			return err
+		}
+		return record(ctx, tx, now, passport.Event{Type: passport.EventConsentWithdrawn, AccountID: accountID, Actor: own(ctx, accountID),
+			Details: map[string]any{"client_id": clientID, "fields": passport.NonNil(consented), "disconnected": true}})
 	})
 }
 

@@ -115,7 +115,7 @@ func (db *DB) ConfirmChange(ctx context.Context, accountID, kind string, codeHas
 			return nil
 		}
 		applied = c
-		return applyChange(ctx, tx, c, now, notices)
+		return applyChange(ctx, tx, c, now, passport.EventContactChanged, notices)
 	})
 	if err != nil {
 		return nil, err
@@ -145,12 +145,15 @@ func (db *DB) ConfirmEmailLink(ctx context.Context, linkHash []byte,
 			return passport.Errorf(passport.EFORBIDDEN, "This account cannot change its email address now.")
 		}
 		applied = c
-		return applyChange(ctx, tx, c, now, notices)
+		return applyChange(ctx, tx, c, now, passport.EventEmailLinkConfirmed, notices)
 	})
 	return applied, err
 }
 
-func applyChange(ctx context.Context, tx pgx.Tx, c *passport.ContactChange, now time.Time,
+// applyChange makes the pending change the account's email or phone and records it as an
+// event of type typ. The event names the kind of contact only, never the address: the
+// person knows their own, and the event outlives the address in the change history.
+func applyChange(ctx context.Context, tx pgx.Tx, c *passport.ContactChange, now time.Time, typ string,
 	notices func(before *passport.Account, c *passport.ContactChange) ([]passport.Outgoing, error)) error {
 	rows, _ := tx.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1 FOR UPDATE`, c.AccountID)
 	before, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.Account])
@@ -169,6 +172,10 @@ func applyChange(ctx context.Context, tx pgx.Tx, c *passport.ContactChange, now 
 	}
 	msgs, err := notices(before, c)
 	if err != nil {
+		return err
+	}
+	if err := record(ctx, tx, now, passport.Event{Type: typ, AccountID: c.AccountID, Actor: own(ctx, c.AccountID),
+		Details: map[string]any{"kind": c.Kind}}); err != nil {
 		return err
 	}
 	return enqueue(ctx, tx, now, msgs...)
@@ -199,14 +206,37 @@ func (db *DB) RemoveContact(ctx context.Context, accountID, kind string) error {
 		if kind == "phone" {
 			q = `UPDATE accounts SET phone = '', phone_verified = false, updated_at = $2 WHERE id = $1`
 		}
-		_, err = tx.Exec(ctx, q, accountID, db.now())
-		return err
+		now := db.now()
+		if _, err = tx.Exec(ctx, q, accountID, now); err != nil {
+			return err
+		}
+		return record(ctx, tx, now, passport.Event{Type: passport.EventContactRemoved, AccountID: accountID,
+			Actor: own(ctx, accountID), Details: map[string]any{"kind": kind}})
 	})
+}
+
+// own is the request's actor acting on their own account. A person's event names the
+// subject as the actor: the browser that acts may carry no session (a reset, an email
+// link, the restore page) or another person's (a link opened where someone else is
+// signed in), and holding the link, code or password is what makes them the subject.
+// Administrators, clients and the system stay as they are.
+//
+// The address and browser come from request headers, which may hold any bytes: they are
+// made storable (valid UTF-8, no NUL) so that a broken User-Agent cannot fail the change.
+func own(ctx context.Context, accountID string) passport.Actor {
+	a := passport.ActorFrom(ctx)
+	if a.Kind == passport.ActorPerson {
+		a.AccountID = accountID
+	}
+	a.IP, a.UserAgent = storable(a.IP), storable(a.UserAgent)
+	return a
 }
 
 // ChangePassword stores a new password hash and, in the same transaction, ends every
 // session of the account, revokes every token it holds (access tokens included, so they
-// stop at userinfo and introspection at once) and queues the notice.
+// stop at userinfo and introspection at once), queues the notice and records the event:
+// password.reset when the change completes a forgotten-password reset (spent by UseReset
+// just before, still unexpired), password.changed otherwise.
 func (db *DB) ChangePassword(ctx context.Context, accountID, hash string, notice []passport.Outgoing) error {
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		now := db.now()
@@ -217,16 +247,36 @@ func (db *DB) ChangePassword(ctx context.Context, accountID, hash string, notice
 		if tag.RowsAffected() == 0 {
 			return passport.Errorf(passport.ENOTFOUND, "No such account.")
 		}
+		// Read before signOutEverywhere deletes the account's resets.
+		typ := passport.EventPasswordChanged
+		var reset bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM password_resets
+			WHERE account_id = $1 AND used_at IS NOT NULL AND expires_at > $2)`, accountID, now).Scan(&reset); err != nil {
+			return err
+		}
+		if reset {
+			typ = passport.EventPasswordReset
+		}
 		if err := signOutEverywhere(ctx, tx, accountID, now); err != nil {
+			return err
+		}
+		if err := record(ctx, tx, now, passport.Event{Type: typ, AccountID: accountID, Actor: own(ctx, accountID)}); err != nil {
 			return err
 		}
 		return enqueue(ctx, tx, now, notice...)
 	})
 }
 
-// SignOutEverywhere ends every session of the account and revokes all its tokens.
+// SignOutEverywhere ends every session of the account and revokes all its tokens, recording
+// sessions.ended.
 func (db *DB) SignOutEverywhere(ctx context.Context, accountID string) error {
-	return db.tx(ctx, func(tx pgx.Tx) error { return signOutEverywhere(ctx, tx, accountID, db.now()) })
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		now := db.now()
+		if err := signOutEverywhere(ctx, tx, accountID, now); err != nil {
+			return err
+		}
+		return record(ctx, tx, now, passport.Event{Type: passport.EventSessionsEnded, AccountID: accountID, Actor: own(ctx, accountID)})
+	})
 }
 
 func signOutEverywhere(ctx context.Context, tx pgx.Tx, accountID string, now time.Time) error {
@@ -255,19 +305,22 @@ func signOutEverywhere(ctx context.Context, tx pgx.Tx, accountID string, now tim
 	return err
 }
 
-// EndAccountSession ends one of the account's sessions. Returns ENOTFOUND when it is not a
-// live session of this account.
+// EndAccountSession ends one of the account's sessions and records session.ended. Returns
+// ENOTFOUND when it is not a live session of this account.
 func (db *DB) EndAccountSession(ctx context.Context, accountID, sessionID string) error {
 	if !isUUID(sessionID) {
 		return passport.Errorf(passport.ENOTFOUND, "No such session.")
 	}
-	tag, err := db.pool.Exec(ctx, `UPDATE sessions SET ended_at = $3 WHERE id = $1 AND account_id = $2 AND ended_at IS NULL`,
-		sessionID, accountID, db.now())
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() == 0 {
-		return passport.Errorf(passport.ENOTFOUND, "No such session.")
-	}
-	return nil
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		now := db.now()
+		tag, err := tx.Exec(ctx, `UPDATE sessions SET ended_at = $3 WHERE id = $1 AND account_id = $2 AND ended_at IS NULL`,
+			sessionID, accountID, now)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return passport.Errorf(passport.ENOTFOUND, "No such session.")
+		}
+		return record(ctx, tx, now, passport.Event{Type: passport.EventSessionEnded, AccountID: accountID, Actor: own(ctx, accountID)})
+	})
 }

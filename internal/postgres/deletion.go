@@ -10,7 +10,8 @@ import (
 )
 
 // ScheduleDeletion makes an active account pending_deletion until purgeAt, signs it out
-// everywhere, and queues the notice and the held final message, in one transaction.
+// everywhere, queues the notice and the held final message and records
+// deletion.scheduled, in one transaction.
 func (db *DB) ScheduleDeletion(ctx context.Context, accountID string, purgeAt time.Time, msgs ...passport.Outgoing) error {
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		now := db.now()
@@ -25,12 +26,16 @@ func (db *DB) ScheduleDeletion(ctx context.Context, accountID string, purgeAt ti
 		if err := signOutEverywhere(ctx, tx, accountID, now); err != nil {
 			return err
 		}
+		if err := record(ctx, tx, now, passport.Event{Type: passport.EventDeletionScheduled, AccountID: accountID,
+			Actor: own(ctx, accountID), Details: map[string]any{"purge_at": purgeAt}}); err != nil {
+			return err
+		}
 		return enqueue(ctx, tx, now, msgs...)
 	})
 }
 
 // RestoreAccount makes a pending_deletion account active again, drops the held final
-// message and queues the notice. Returns ECONFLICT when the account is not pending deletion.
+// message, queues the notice and records deletion.restored. Returns ECONFLICT when the account is not pending deletion.
 func (db *DB) RestoreAccount(ctx context.Context, accountID string, msgs ...passport.Outgoing) error {
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		now := db.now()
@@ -47,6 +52,10 @@ func (db *DB) RestoreAccount(ctx context.Context, accountID string, msgs ...pass
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM messages WHERE account_id = $1 AND kind = 'account_deleted' AND status = 'pending'`,
 			accountID); err != nil {
+			return err
+		}
+		if err := record(ctx, tx, now, passport.Event{Type: passport.EventDeletionRestored, AccountID: accountID,
+			Actor: own(ctx, accountID)}); err != nil {
 			return err
 		}
 		return enqueue(ctx, tx, now, msgs...)

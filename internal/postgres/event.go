@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,7 +28,7 @@ func record(ctx context.Context, tx pgx.Tx, now time.Time, e passport.Event) err
 			account_id, org_id, ip, user_agent, details)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		now, e.Type, a.Kind, nullUUID(a.AccountID), a.Role, nullUUID(a.OrgID), a.ClientID,
-		nullUUID(e.AccountID), nullUUID(e.OrgID), truncate(a.IP, 100), truncate(a.UserAgent, 300), details)
+		nullUUID(e.AccountID), nullUUID(e.OrgID), truncate(storable(a.IP), 100), truncate(storable(a.UserAgent), 300), details)
 	return err
 }
 
@@ -42,6 +43,12 @@ func nullUUID(s string) any {
 		return nil
 	}
 	return s
+}
+
+// storable is text PostgreSQL accepts: valid UTF-8 without NUL (a browser's header may
+// carry either, and must not fail the change it accompanies).
+func storable(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, ""), "\x00", "")
 }
 
 func truncate(s string, n int) string {

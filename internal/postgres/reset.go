@@ -140,8 +140,9 @@ func (db *DB) VerifiedReset(ctx context.Context, id string) (*passport.PasswordR
 
 // UseReset spends a verified reset, once, in one statement: of two submissions racing, one
 // gets nil and the other ENOTFOUND (as does a reset that is not verified, is used or has
-// expired). The caller then sets the password with ChangePassword; should that fail, the
-// person asks for a new code, and nothing was half-changed.
+// expired). The caller then sets the password with ChangePassword, which records it as
+// password.reset because this reset is spent and unexpired; should that fail, the person
+// asks for a new code, and nothing was half-changed.
 func (db *DB) UseReset(ctx context.Context, id string) error {
 	if !isUUID(id) {
 		return resetGone()

@@ -12,7 +12,8 @@ import (
 const sessionColumns = `id, account_id, auth_time, amr, ip, user_agent, created_at, last_seen_at, expires_at`
 
 // CreateSession stores a new browser session for the cookie whose hash is tokenHash, and
-// records the account's last visit. It fills in the session's ID.
+// records the account's last visit and signin.ok (with the methods used, amr). It fills in
+// the session's ID.
 func (db *DB) CreateSession(ctx context.Context, tokenHash []byte, s *passport.Session) error {
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `
@@ -24,8 +25,11 @@ func (db *DB) CreateSession(ctx context.Context, tokenHash []byte, s *passport.S
 			return err
 		}
 		s.LastSeenAt = s.CreatedAt
-		_, err = tx.Exec(ctx, `UPDATE accounts SET last_visit_at = $2 WHERE id = $1`, s.AccountID, s.CreatedAt)
-		return err
+		if _, err = tx.Exec(ctx, `UPDATE accounts SET last_visit_at = $2 WHERE id = $1`, s.AccountID, s.CreatedAt); err != nil {
+			return err
+		}
+		return record(ctx, tx, db.now(), passport.Event{Type: passport.EventSigninOK, AccountID: s.AccountID,
+			Actor: own(ctx, s.AccountID), Details: map[string]any{"amr": passport.NonNil(s.AMR)}})
 	})
 }
 
@@ -52,13 +56,26 @@ func (db *DB) SessionByToken(ctx context.Context, tokenHash []byte) (*passport.S
 	return s, nil
 }
 
-// EndSession ends one session. Ending an ended or unknown session is not an error.
+// EndSession ends one session (signing out) and records session.ended for its account.
+// Ending an ended or unknown session is not an error and records nothing.
 func (db *DB) EndSession(ctx context.Context, id string) error {
 	if !isUUID(id) {
 		return nil
 	}
-	_, err := db.pool.Exec(ctx, `UPDATE sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL`, id, db.now())
-	return err
+	return db.tx(ctx, func(tx pgx.Tx) error {
+		now := db.now()
+		var accountID string
+		err := tx.QueryRow(ctx, `UPDATE sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL RETURNING account_id`,
+			id, now).Scan(&accountID)
+		if err == pgx.ErrNoRows {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return record(ctx, tx, now, passport.Event{Type: passport.EventSessionEnded, AccountID: accountID,
+			Actor: own(ctx, accountID), Details: map[string]any{"sign_out": true}})
+	})
 }
 
 // SessionInfo is a session as the person sees it.

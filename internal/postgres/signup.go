@@ -115,7 +115,7 @@ func (db *DB) ResendSignup(ctx context.Context, id string, browserHash, codeHash
 // attempt (committed although the sign-up is refused); after maxAttempts the code is dead.
 // The right code proves the email address: in one transaction the sign-up is deleted and
 // its account created — registration method self, the email verified, the phone (if any)
-// not — and returned. Refusals: ENOTFOUND (no such sign-up), a code field error (wrong,
+// not — account.signed_up recorded, and the account returned. Refusals: ENOTFOUND (no such sign-up), a code field error (wrong,
 // ELIMITED when spent), or a login field error when another account took the login in the
 // meantime (the sign-up is deleted then: its login must be chosen again).
 func (db *DB) CompleteSignup(ctx context.Context, id string, browserHash, codeHash []byte, maxAttempts int) (*passport.Account, error) {
@@ -173,8 +173,11 @@ func (db *DB) CompleteSignup(ctx context.Context, id string, browserHash, codeHa
 			return err
 		}
 		rows, _ := tx.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, accountID)
-		created, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.Account])
-		return err
+		if created, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByNameLax[passport.Account]); err != nil {
+			return err
+		}
+		return record(ctx, tx, now, passport.Event{Type: passport.EventSignupCompleted, AccountID: accountID,
+			Actor: own(ctx, accountID), Details: map[string]any{"registration_method": passport.RegisteredSelf}})
 	})
 	if err != nil {
 		return nil, err

@@ -41,7 +41,8 @@ func (db *DB) StartTOTP(ctx context.Context, accountID string, secretEnc []byte)
 }
 
 // EnableTOTP turns the pending secret on after its first good code (whose time step is
-// counter), stores the recovery codes' hashes and queues the notice, in one transaction.
+// counter), stores the recovery codes' hashes, queues the notice and records two_factor.on,
+// in one transaction.
 func (db *DB) EnableTOTP(ctx context.Context, accountID string, counter int64, recovery [][]byte, msgs ...passport.Outgoing) error {
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		now := db.now()
@@ -59,13 +60,17 @@ func (db *DB) EnableTOTP(ctx context.Context, accountID string, counter int64, r
 		if err := bumpEpoch(ctx, tx, accountID); err != nil {
 			return err
 		}
+		if err := record(ctx, tx, now, passport.Event{Type: passport.EventTwoFactorOn, AccountID: accountID, Actor: own(ctx, accountID)}); err != nil {
+			return err
+		}
 		return enqueue(ctx, tx, now, msgs...)
 	})
 }
 
 // ReplaceRecoveryCodes makes hashes the account's only recovery codes: every earlier one,
-// used or not, stops working in the same transaction, which also queues the notice.
-// Returns ECONFLICT when two-factor authentication is not on.
+// used or not, stops working in the same transaction, which also queues the notice and
+// records two_factor.recovery_codes. Returns ECONFLICT when two-factor authentication is
+// not on.
 func (db *DB) ReplaceRecoveryCodes(ctx context.Context, accountID string, hashes [][]byte, msgs ...passport.Outgoing) error {
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		// The secret's row, locked, orders this after a concurrent DisableTOTP: codes are never
@@ -78,7 +83,11 @@ func (db *DB) ReplaceRecoveryCodes(ctx context.Context, accountID string, hashes
 		if err := replaceRecoveryCodes(ctx, tx, accountID, hashes); err != nil {
 			return err
 		}
-		return enqueue(ctx, tx, db.now(), msgs...)
+		now := db.now()
+		if err := record(ctx, tx, now, passport.Event{Type: passport.EventRecoveryCodesNew, AccountID: accountID, Actor: own(ctx, accountID)}); err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, now, msgs...)
 	})
 }
 
@@ -114,10 +123,14 @@ func (db *DB) RecoveryCodesLeft(ctx context.Context, accountID string) (int, err
 	return n, err
 }
 
-// DisableTOTP removes the secret and the recovery codes and queues the notice.
+// DisableTOTP removes the secret and the recovery codes and queues the notice. When two
+// factors were on (not merely set up and waiting), it records two_factor.off.
 func (db *DB) DisableTOTP(ctx context.Context, accountID string, msgs ...passport.Outgoing) error {
 	return db.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM totp WHERE account_id = $1`, accountID); err != nil {
+		now := db.now()
+		var wasOn bool
+		err := tx.QueryRow(ctx, `DELETE FROM totp WHERE account_id = $1 RETURNING enabled_at IS NOT NULL`, accountID).Scan(&wasOn)
+		if err != nil && err != pgx.ErrNoRows {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM recovery_codes WHERE account_id = $1`, accountID); err != nil {
@@ -126,6 +139,11 @@ func (db *DB) DisableTOTP(ctx context.Context, accountID string, msgs ...passpor
 		if err := bumpEpoch(ctx, tx, accountID); err != nil {
 			return err
 		}
-		return enqueue(ctx, tx, db.now(), msgs...)
+		if wasOn {
+			if err := record(ctx, tx, now, passport.Event{Type: passport.EventTwoFactorOff, AccountID: accountID, Actor: own(ctx, accountID)}); err != nil {
+				return err
+			}
+		}
+		return enqueue(ctx, tx, now, msgs...)
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/passport-idp/passport/internal/account"
+	"github.com/passport-idp/passport/internal/i18n"
 	"github.com/passport-idp/passport/internal/passport"
 	"github.com/passport-idp/passport/internal/postgres"
 )
@@ -148,7 +149,7 @@ type exportFieldInfo struct {
 }
 
 // export gathers every field regardless of publicity, with publicity levels, consents,
-// connected apps and sessions.
+// connected apps, sessions and security events.
 func (s *Server) export(ctx context.Context, accountID string) (*Export, error) {
 	a, err := s.db.Account(ctx, accountID)
 	if err != nil {
@@ -183,6 +184,15 @@ func (s *Server) export(ctx context.Context, accountID string) (*Export, error) 
 		return nil, err
 	}
 	if x.Sessions, err = s.db.Sessions(ctx, a.ID); err != nil {
+		return nil, err
+	}
+	// Every security event of the person, in their language (the export's callers pass no
+	// request: the account's language, else the configured default, describes them).
+	lang := a.Locale
+	if !i18n.Supported(lang) {
+		lang = s.cfg.DefaultLocale
+	}
+	if x.SecurityEvents, err = s.allOwnEvents(ctx, s.cat.For(lang), a.ID); err != nil {
 		return nil, err
 	}
 	return x, nil

@@ -63,6 +63,10 @@ func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 				return passport.Errorf(passport.EFORBIDDEN, "The access token lacks the %s scope.", passport.ScopeAccount)
 			}
 			accountID = t.AccountID
+			// The person acts through the application that holds the token: their events
+			// name it (the cookie's way gets its actor from the browser middleware).
+			c.SetRequest(c.Request().WithContext(passport.WithActor(ctx, passport.Actor{Kind: passport.ActorPerson,
+				AccountID: accountID, ClientID: t.ClientID, IP: c.RealIP(), UserAgent: c.Request().UserAgent()})))
 		} else {
 			if err := s.browser(func(echo.Context) error { return nil })(c); err != nil {
 				return err

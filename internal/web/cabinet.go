@@ -100,6 +100,8 @@ func (b Base) CabinetTab() string {
 		return "2fa"
 	case path == "/profile/delete":
 		return "delete"
+	case path == "/profile/events":
+		return "events"
 	case path == "/profile" || strings.HasPrefix(path, "/profile/"):
 		return "profile" // the profile itself, its privacy section, the email and phone pages
 	}

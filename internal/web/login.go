@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
@@ -158,10 +159,20 @@ func (s *Server) handleSigninSubmit(c echo.Context) error {
 		return err
 	}
 
+	// A wrong password is a security event of the account (signin.failed). Recording it only
+	// for logins that exist would add a write — a round trip to the database — to exactly
+	// the answers that mean "this login exists", which a stopwatch could tell apart. So an
+	// unknown login does the same work: a dummy argon2 check (as before) and one event of
+	// the same shape, with no subject (the service administrator's feed shows guessing at
+	// logins that do not exist). Neither records the login typed, which may be a password
+	// typed into the wrong box.
 	account, err := s.db.AccountByLogin(ctx, login)
 	if passport.ErrorCode(err) == passport.ENOTFOUND {
 		if _, _, err := passport.CheckPassword(ctx, s.dummyHash, password, s.cfg.Argon2); err != nil {
 			return notChecked(err)
+		}
+		if err := s.signinFailed(ctx, "", "password"); err != nil {
+			return err
 		}
 		return fail(http.StatusUnauthorized, wrongCredentials)
 	}
@@ -173,6 +184,9 @@ func (s *Server) handleSigninSubmit(c echo.Context) error {
 		return notChecked(err)
 	}
 	if !ok {
+		if err := s.signinFailed(ctx, account.ID, "password"); err != nil {
+			return err
+		}
 		return fail(http.StatusUnauthorized, wrongCredentials)
 	}
 	if err := s.db.ResetLimit(ctx, lockKey); err != nil {
@@ -209,6 +223,18 @@ func (s *Server) handleSigninSubmit(c echo.Context) error {
 		return s.askSecondFactor(c, http.StatusOK, account, req, client, "", "")
 	}
 	return s.authenticated(c, req, client, account, []string{passport.AMRPassword})
+}
+
+// signinFailed records a failed sign-in attempt of the account accountID ("" when the login
+// is unknown); factor says which proof was wrong (password, code). The actor is whoever is
+// at this browser: an anonymous person, never the browser's signed-in account, since a
+// wrong proof shows nothing about who typed it.
+func (s *Server) signinFailed(ctx context.Context, accountID, factor string) error {
+	at := passport.ActorFrom(ctx)
+	return s.db.Record(ctx, passport.Event{Type: passport.EventSigninFailed, AccountID: accountID,
+		Actor: passport.Actor{Kind: passport.ActorPerson, IP: cleanText(at.IP, 100), UserAgent: cleanText(at.UserAgent, 512),
+			ClientID: at.ClientID},
+		Details: map[string]any{"factor": factor}})
 }
 
 // authenticated runs once every factor is checked. An active account gets a session and

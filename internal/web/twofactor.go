@@ -151,6 +151,9 @@ func (s *Server) handleSecondFactorSubmit(c echo.Context) error {
 			status := http.StatusUnauthorized
 			if pe.Code == passport.ELIMITED {
 				status = http.StatusTooManyRequests
+			} else if err := s.signinFailed(ctx, a.ID, "code"); err != nil {
+				// The password was right and the code not: the person should hear of it.
+				return err
 			}
 			return s.askSecondFactor(c, status, a, req, client, token, s.errText(c, pe))
 		}

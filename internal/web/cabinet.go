@@ -65,6 +65,7 @@ type profilePage struct {
 	PrivacyErrors  map[string]string
 	PrivateProfile bool
 	PublicURL      string
+	Administrator  bool // the account administers something: a way to the console
 	AppCount       int
 }
 
@@ -120,6 +121,11 @@ func (s *Server) renderProfile(c echo.Context, status int, a *passport.Account, 
 	}
 	p := profilePage{Base: s.base(c, "Your profile"), Flash: flashes[c.QueryParam("saved")], PrivacyErrors: s.texts(c, privacyErrs),
 		PrivateProfile: a.PrivateProfile, PublicURL: "/people/" + a.ID, AppCount: len(apps)}
+	grants, err := s.db.AdminGrants(c.Request().Context(), a.ID)
+	if err != nil {
+		return err
+	}
+	p.Administrator = passport.Authority{Grants: grants}.Admin()
 	p.Account = a
 	for _, f := range s.cfg.Rules.MissingRequired(a) {
 		p.Missing = append(p.Missing, s.text(c, passport.FieldLabels[f]))

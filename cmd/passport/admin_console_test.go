@@ -432,12 +432,12 @@ func TestAdminConsoleMemberActions(t *testing.T) {
 		types = append(types, m[1])
 	}
 	for _, want := range []string{passport.EventMemberAdded, passport.EventMembershipChanged, passport.EventAccountBlocked,
-		passport.EventAccountUnblocked, passport.EventSessionsEnded, passport.EventMemberRemoved, passport.EventDeletionScheduled} {
+		passport.EventAccountUnblocked, passport.EventSessionsEnded, passport.EventMemberRemoved} {
 		if !slices.Contains(types, want) {
 			t.Errorf("the organisation's events lack %s: %v", want, types)
 		}
 	}
-	if len(types) > 0 && types[0] != passport.EventDeletionScheduled && types[0] != passport.EventMemberRemoved {
+	if len(types) > 0 && types[0] != passport.EventMemberRemoved {
 		t.Errorf("the newest event is %s, want the last removal's", types[0])
 	}
 }

@@ -371,27 +371,26 @@ func (db *DB) RemoveMember(ctx context.Context, orgID, accountID string, purgeAt
 		if _, err := tx.Exec(ctx, `UPDATE accounts SET updated_at = $2 WHERE id = $1`, accountID, now); err != nil {
 			return err
 		}
-		if err := record(ctx, tx, now, passport.Event{Type: passport.EventMemberRemoved, AccountID: accountID,
-			OrgID: orgID, Details: map[string]any{"managed": managed}}); err != nil {
-			return err
+		details := map[string]any{"managed": managed}
+		if managed && !others {
+			tag, err := tx.Exec(ctx, `UPDATE accounts SET status = 'pending_deletion', purge_at = $2, updated_at = $3
+				WHERE id = $1 AND status = 'active'`, accountID, purgeAt, now)
+			if err != nil {
+				return err
+			}
+			if scheduled = tag.RowsAffected() == 1; scheduled {
+				if err := signOutEverywhere(ctx, tx, accountID, now); err != nil {
+					return err
+				}
+				if err := enqueue(ctx, tx, now, msgs...); err != nil {
+					return err
+				}
+				details["deletion_scheduled"], details["purge_at"] = true, purgeAt
+			}
 		}
-		if !managed || others {
-			return nil
-		}
-		tag, err := tx.Exec(ctx, `UPDATE accounts SET status = 'pending_deletion', purge_at = $2, updated_at = $3
-			WHERE id = $1 AND status = 'active'`, accountID, purgeAt, now)
-		if err != nil || tag.RowsAffected() == 0 {
-			return err
-		}
-		scheduled = true
-		if err := signOutEverywhere(ctx, tx, accountID, now); err != nil {
-			return err
-		}
-		if err := record(ctx, tx, now, passport.Event{Type: passport.EventDeletionScheduled, AccountID: accountID,
-			OrgID: orgID, Details: map[string]any{"purge_at": purgeAt}}); err != nil {
-			return err
-		}
-		return enqueue(ctx, tx, now, msgs...)
+		// One action, one event: the deletion it scheduled is part of the removal's record.
+		return record(ctx, tx, now, passport.Event{Type: passport.EventMemberRemoved, AccountID: accountID,
+			OrgID: orgID, Details: details})
 	})
 	return scheduled, err
 }

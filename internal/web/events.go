@@ -185,6 +185,9 @@ func describe(l *i18n.Localizer, e passport.Event) string {
 	case passport.EventMemberAdded:
 		return l.Sprintf("Added to %s", org)
 	case passport.EventMemberRemoved:
+		if d["deletion_scheduled"] == true {
+			return l.Sprintf("Removed from %s; the account is scheduled for deletion", org)
+		}
 		return l.Sprintf("Removed from %s", org)
 	case passport.EventMembershipChanged:
 		if _, ok := d["roles"]; ok {

@@ -18,6 +18,51 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AccountStatus.
+const (
+	AccountStatusActive          AccountStatus = "active"
+	AccountStatusBlocked         AccountStatus = "blocked"
+	AccountStatusPendingDeletion AccountStatus = "pending_deletion"
+)
+
+// Valid indicates whether the value is a known member of the AccountStatus enum.
+func (e AccountStatus) Valid() bool {
+	switch e {
+	case AccountStatusActive:
+		return true
+	case AccountStatusBlocked:
+		return true
+	case AccountStatusPendingDeletion:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventActorKind.
+const (
+	ActorAdmin  EventActorKind = "admin"
+	ActorClient EventActorKind = "client"
+	ActorPerson EventActorKind = "person"
+	ActorSystem EventActorKind = "system"
+)
+
+// Valid indicates whether the value is a known member of the EventActorKind enum.
+func (e EventActorKind) Valid() bool {
+	switch e {
+	case ActorAdmin:
+		return true
+	case ActorClient:
+		return true
+	case ActorPerson:
+		return true
+	case ActorSystem:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MeVerificationStatus.
 const (
 	IncorrectData MeVerificationStatus = "incorrect_data"
@@ -36,6 +81,24 @@ func (e MeVerificationStatus) Valid() bool {
 	case RequiresCheck:
 		return true
 	case Verified:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrgStatus.
+const (
+	OrgStatusActive   OrgStatus = "active"
+	OrgStatusDisabled OrgStatus = "disabled"
+)
+
+// Valid indicates whether the value is a known member of the OrgStatus enum.
+func (e OrgStatus) Valid() bool {
+	switch e {
+	case OrgStatusActive:
+		return true
+	case OrgStatusDisabled:
 		return true
 	default:
 		return false
@@ -150,6 +213,105 @@ func (e PostMeKindJSONBodyMethod) Valid() bool {
 	}
 }
 
+// AccountStatus defines model for AccountStatus.
+type AccountStatus string
+
+// AdminMember One membership of the member list.
+type AdminMember struct {
+	// AccountId The OIDC sub.
+	AccountId   openapi_types.UUID `json:"account_id"`
+	CreatedAt   time.Time          `json:"created_at"`
+	Email       string             `json:"email"`
+	FamilyName  string             `json:"family_name"`
+	GivenName   string             `json:"given_name"`
+	LastVisitAt *time.Time         `json:"last_visit_at"`
+	Login       string             `json:"login"`
+
+	// Managed Created by the organisation (true) or an existing account that joined (false).
+	Managed      bool          `json:"managed"`
+	Organisation OrgRef        `json:"organisation"`
+	Position     string        `json:"position"`
+	Roles        []string      `json:"roles"`
+	Status       AccountStatus `json:"status"`
+
+	// VerificationStatus new, requires_check, verified or incorrect_data
+	VerificationStatus string `json:"verification_status"`
+}
+
+// AdminMemberDetail One member; `organisation`, `roles`, `position`, `managed` and `primary` are of the organisation in the path.
+type AdminMemberDetail struct {
+	// AccountId The OIDC sub.
+	AccountId   openapi_types.UUID `json:"account_id"`
+	CreatedAt   time.Time          `json:"created_at"`
+	Email       string             `json:"email"`
+	FamilyName  string             `json:"family_name"`
+	GivenName   string             `json:"given_name"`
+	LastVisitAt *time.Time         `json:"last_visit_at"`
+	Login       string             `json:"login"`
+
+	// Managed Created by the organisation (true) or an existing account that joined (false).
+	Managed bool `json:"managed"`
+
+	// Memberships The account's memberships in the caller's organisations only.
+	Memberships  []AdminMembership `json:"memberships"`
+	Organisation OrgRef            `json:"organisation"`
+	Position     string            `json:"position"`
+	Primary      bool              `json:"primary"`
+	Roles        []string          `json:"roles"`
+
+	// Sessions Live sessions, and those ended in the last 30 days.
+	Sessions []AdminSession `json:"sessions"`
+	Status   AccountStatus  `json:"status"`
+
+	// VerificationStatus new, requires_check, verified or incorrect_data
+	VerificationStatus string `json:"verification_status"`
+}
+
+// AdminMembership defines model for AdminMembership.
+type AdminMembership struct {
+	CreatedAt          time.Time `json:"created_at"`
+	Managed            bool      `json:"managed"`
+	Organisation       OrgRef    `json:"organisation"`
+	OrganisationStatus OrgStatus `json:"organisation_status"`
+	Position           string    `json:"position"`
+	Primary            bool      `json:"primary"`
+	Roles              []string  `json:"roles"`
+}
+
+// AdminOrg defines model for AdminOrg.
+type AdminOrg struct {
+	// Alias Names the organisation in the organization claim; never changes.
+	Alias     string             `json:"alias"`
+	CreatedAt time.Time          `json:"created_at"`
+	Id        openapi_types.UUID `json:"id"`
+	Name      string             `json:"name"`
+	Status    OrgStatus          `json:"status"`
+	UpdatedAt time.Time          `json:"updated_at"`
+}
+
+// AdminRole defines model for AdminRole.
+type AdminRole struct {
+	// Key Used in the organization claim's roles.
+	Key string `json:"key"`
+
+	// Names The role's display name per language (en, ru, et, nl, sv); at least one.
+	Names RoleNames `json:"names"`
+}
+
+// AdminSession defines model for AdminSession.
+type AdminSession struct {
+	Amr []string `json:"amr"`
+
+	// EndedAt null while the session lives
+	EndedAt    *time.Time         `json:"ended_at"`
+	ExpiresAt  time.Time          `json:"expires_at"`
+	Id         openapi_types.UUID `json:"id"`
+	Ip         string             `json:"ip"`
+	LastSeenAt time.Time          `json:"last_seen_at"`
+	StartedAt  time.Time          `json:"started_at"`
+	UserAgent  string             `json:"user_agent"`
+}
+
 // ConnectedApp defines model for ConnectedApp.
 type ConnectedApp struct {
 	ClientId        *string    `json:"client_id,omitempty"`
@@ -169,6 +331,53 @@ type Error struct {
 		Fields  *map[string]string `json:"fields,omitempty"`
 		Message *string            `json:"message,omitempty"`
 	} `json:"error,omitempty"`
+}
+
+// Event One security event. Details name what changed, never secrets or codes.
+type Event struct {
+	// AccountId The account the event concerns.
+	AccountId *openapi_types.UUID `json:"account_id,omitempty"`
+	Actor     struct {
+		// AccountId The acting account; left out of the person's own feed for an administrator.
+		AccountId *openapi_types.UUID `json:"account_id,omitempty"`
+
+		// ClientId The application the change came through.
+		ClientId     *string        `json:"client_id,omitempty"`
+		Kind         EventActorKind `json:"kind"`
+		Organisation *EventOrg      `json:"organisation,omitempty"`
+
+		// Role The administrator's role: service_admin or org_admin.
+		Role *string `json:"role,omitempty"`
+	} `json:"actor"`
+	At time.Time `json:"at"`
+
+	// Description What happened, in the request's language.
+	Description  string                 `json:"description"`
+	Details      map[string]interface{} `json:"details"`
+	Id           int64                  `json:"id"`
+	Ip           *string                `json:"ip,omitempty"`
+	Organisation *EventOrg              `json:"organisation,omitempty"`
+
+	// Type signin.ok, password.changed, account.blocked, member.changed, …
+	Type      string  `json:"type"`
+	UserAgent *string `json:"user_agent,omitempty"`
+}
+
+// EventActorKind defines model for Event.Actor.Kind.
+type EventActorKind string
+
+// EventList defines model for EventList.
+type EventList struct {
+	Events []Event `json:"events"`
+
+	// NextBefore Pass as `before` for older events; null on the last page.
+	NextBefore *int64 `json:"next_before"`
+}
+
+// EventOrg defines model for EventOrg.
+type EventOrg struct {
+	Id   openapi_types.UUID `json:"id"`
+	Name string             `json:"name"`
 }
 
 // Me defines model for Me.
@@ -203,6 +412,24 @@ type Me struct {
 // MeVerificationStatus defines model for Me.VerificationStatus.
 type MeVerificationStatus string
 
+// MemberList defines model for MemberList.
+type MemberList struct {
+	Members []AdminMember `json:"members"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// OrgRef defines model for OrgRef.
+type OrgRef struct {
+	Alias string             `json:"alias"`
+	Id    openapi_types.UUID `json:"id"`
+	Name  string             `json:"name"`
+}
+
+// OrgStatus defines model for OrgStatus.
+type OrgStatus string
+
 // Pending defines model for Pending.
 type Pending struct {
 	Pending *struct {
@@ -222,6 +449,45 @@ type PendingPendingMethod string
 // Publicity defines model for Publicity.
 type Publicity string
 
+// RoleNames The role's display name per language (en, ru, et, nl, sv); at least one.
+type RoleNames map[string]string
+
+// AccountPath defines model for AccountPath.
+type AccountPath = openapi_types.UUID
+
+// Before defines model for Before.
+type Before = int64
+
+// Cursor defines model for Cursor.
+type Cursor = string
+
+// Limit defines model for Limit.
+type Limit = int
+
+// MemberQuery defines model for MemberQuery.
+type MemberQuery = string
+
+// MemberRole defines model for MemberRole.
+type MemberRole = string
+
+// MemberStatus defines model for MemberStatus.
+type MemberStatus = AccountStatus
+
+// MemberVerification defines model for MemberVerification.
+type MemberVerification = string
+
+// OrgPath defines model for OrgPath.
+type OrgPath = string
+
+// AdminForbidden defines model for AdminForbidden.
+type AdminForbidden = Error
+
+// AdminNotFound defines model for AdminNotFound.
+type AdminNotFound = Error
+
+// BadQuery defines model for BadQuery.
+type BadQuery = Error
+
 // BadRequest defines model for BadRequest.
 type BadRequest = Error
 
@@ -236,6 +502,117 @@ type NotFound = Error
 
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = Error
+
+// AdminListEventsParams defines parameters for AdminListEvents.
+type AdminListEventsParams struct {
+	// Before Only events older than this event id (the previous page's next_before).
+	Before *Before `form:"before,omitempty" json:"before,omitempty"`
+
+	// Limit How many items, 1 to 200.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// AdminListMembersParams defines parameters for AdminListMembers.
+type AdminListMembersParams struct {
+	// Org Only this organisation (id or alias).
+	Org *string `form:"org,omitempty" json:"org,omitempty"`
+
+	// Status Only accounts in this status.
+	Status *MemberStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Verification Only accounts in this verification status: new, requires_check, verified or incorrect_data.
+	Verification *MemberVerification `form:"verification,omitempty" json:"verification,omitempty"`
+
+	// Role Only members holding this role (its key).
+	Role *MemberRole `form:"role,omitempty" json:"role,omitempty"`
+
+	// Q A part of the login, the name or the email address (up to 100 characters).
+	Q *MemberQuery `form:"q,omitempty" json:"q,omitempty"`
+
+	// Limit How many items, 1 to 200.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The previous page's next_cursor, as it came.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// AdminCreateOrgJSONBody defines parameters for AdminCreateOrg.
+type AdminCreateOrgJSONBody struct {
+	Alias string `json:"alias"`
+	Name  string `json:"name"`
+}
+
+// AdminUpdateOrgJSONBody defines parameters for AdminUpdateOrg.
+type AdminUpdateOrgJSONBody struct {
+	Name   *string    `json:"name,omitempty"`
+	Status *OrgStatus `json:"status,omitempty"`
+}
+
+// AdminListOrgEventsParams defines parameters for AdminListOrgEvents.
+type AdminListOrgEventsParams struct {
+	// Before Only events older than this event id (the previous page's next_before).
+	Before *Before `form:"before,omitempty" json:"before,omitempty"`
+
+	// Limit How many items, 1 to 200.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// AdminListOrgMembersParams defines parameters for AdminListOrgMembers.
+type AdminListOrgMembersParams struct {
+	// Status Only accounts in this status.
+	Status *MemberStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Verification Only accounts in this verification status: new, requires_check, verified or incorrect_data.
+	Verification *MemberVerification `form:"verification,omitempty" json:"verification,omitempty"`
+
+	// Role Only members holding this role (its key).
+	Role *MemberRole `form:"role,omitempty" json:"role,omitempty"`
+
+	// Q A part of the login, the name or the email address (up to 100 characters).
+	Q *MemberQuery `form:"q,omitempty" json:"q,omitempty"`
+
+	// Limit How many items, 1 to 200.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The previous page's next_cursor, as it came.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// AdminAddMemberJSONBody defines parameters for AdminAddMember.
+type AdminAddMemberJSONBody struct {
+	Login    string    `json:"login"`
+	Position *string   `json:"position,omitempty"`
+	Roles    *[]string `json:"roles,omitempty"`
+}
+
+// AdminUpdateMemberJSONBody defines parameters for AdminUpdateMember.
+type AdminUpdateMemberJSONBody struct {
+	Position *string `json:"position,omitempty"`
+
+	// Primary true makes this the account's primary organisation (the others lose the mark)
+	Primary *bool `json:"primary,omitempty"`
+}
+
+// AdminListMemberEventsParams defines parameters for AdminListMemberEvents.
+type AdminListMemberEventsParams struct {
+	// Before Only events older than this event id (the previous page's next_before).
+	Before *Before `form:"before,omitempty" json:"before,omitempty"`
+
+	// Limit How many items, 1 to 200.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// AdminSetMemberRolesJSONBody defines parameters for AdminSetMemberRoles.
+type AdminSetMemberRolesJSONBody struct {
+	// Roles An empty list takes every role away.
+	Roles []string `json:"roles"`
+}
+
+// AdminSaveRoleJSONBody defines parameters for AdminSaveRole.
+type AdminSaveRoleJSONBody struct {
+	// Names The role's display name per language (en, ru, et, nl, sv); at least one.
+	Names RoleNames `json:"names"`
+}
 
 // DeleteMeJSONBody defines parameters for DeleteMe.
 type DeleteMeJSONBody struct {
@@ -280,6 +657,15 @@ type PostMe2faRecoveryCodesJSONBody struct {
 	Password *string `json:"password,omitempty"`
 }
 
+// GetMeEventsParams defines parameters for GetMeEvents.
+type GetMeEventsParams struct {
+	// Before Only events older than this event id (the previous page's next_before).
+	Before *Before `form:"before,omitempty" json:"before,omitempty"`
+
+	// Limit How many items, 1 to 200.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // PostMePasswordJSONBody defines parameters for PostMePassword.
 type PostMePasswordJSONBody struct {
 	CurrentPassword string `json:"current_password"`
@@ -311,6 +697,24 @@ type PostMeKindJSONBodyMethod string
 type PostMeKindConfirmJSONBody struct {
 	Code *string `json:"code,omitempty"`
 }
+
+// AdminCreateOrgJSONRequestBody defines body for AdminCreateOrg for application/json ContentType.
+type AdminCreateOrgJSONRequestBody AdminCreateOrgJSONBody
+
+// AdminUpdateOrgJSONRequestBody defines body for AdminUpdateOrg for application/json ContentType.
+type AdminUpdateOrgJSONRequestBody AdminUpdateOrgJSONBody
+
+// AdminAddMemberJSONRequestBody defines body for AdminAddMember for application/json ContentType.
+type AdminAddMemberJSONRequestBody AdminAddMemberJSONBody
+
+// AdminUpdateMemberJSONRequestBody defines body for AdminUpdateMember for application/json ContentType.
+type AdminUpdateMemberJSONRequestBody AdminUpdateMemberJSONBody
+
+// AdminSetMemberRolesJSONRequestBody defines body for AdminSetMemberRoles for application/json ContentType.
+type AdminSetMemberRolesJSONRequestBody AdminSetMemberRolesJSONBody
+
+// AdminSaveRoleJSONRequestBody defines body for AdminSaveRole for application/json ContentType.
+type AdminSaveRoleJSONRequestBody AdminSaveRoleJSONBody
 
 // DeleteMeJSONRequestBody defines body for DeleteMe for application/json ContentType.
 type DeleteMeJSONRequestBody DeleteMeJSONBody
@@ -415,6 +819,196 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 
 // The interface specification for the client above.
 type ClientInterface interface {
+
+	// AdminBlockAccount Block an account of one of the caller's organisations.
+	//
+	// Every session ends and every token stops working at once; signing in is refused until
+	// it is unblocked. An organisation's administrator may block only accounts the
+	// organisation manages; a service administrator, any.
+	//
+	// Corresponds with POST /admin/accounts/{id}/block (the `AdminBlockAccount` operationId).
+	AdminBlockAccount(ctx context.Context, id AccountPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminEndSessions End every session of an account and revoke its tokens.
+	//
+	// As for blocking, an organisation's administrator may do this only to accounts the organisation manages.
+	//
+	// Corresponds with DELETE /admin/accounts/{id}/sessions (the `AdminEndSessions` operationId).
+	AdminEndSessions(ctx context.Context, id AccountPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminUnblockAccount Unblock an account.
+	//
+	// Corresponds with POST /admin/accounts/{id}/unblock (the `AdminUnblockAccount` operationId).
+	AdminUnblockAccount(ctx context.Context, id AccountPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminListEvents Every security event the caller may see, newest first.
+	//
+	// All of them for a service administrator; those of their organisations for an organisation's.
+	//
+	// Corresponds with GET /admin/events (the `AdminListEvents` operationId).
+	AdminListEvents(ctx context.Context, params *AdminListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminListMembers Members of every organisation the caller administers, one row per membership.
+	//
+	// Ordered by login, keyset-paged: pass `next_cursor` as `cursor` for the next page, with
+	// the same filters. Every page costs the same however deep it is.
+	//
+	// Corresponds with GET /admin/members (the `AdminListMembers` operationId).
+	AdminListMembers(ctx context.Context, params *AdminListMembersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminListOrgs The organisations the caller administers (every one for a service administrator).
+	//
+	// Corresponds with GET /admin/orgs (the `AdminListOrgs` operationId).
+	AdminListOrgs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminCreateOrgWithBody Create an organisation (service administrators).
+	//
+	// The alias names the organisation in claims and never changes.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /admin/orgs (the `AdminCreateOrg` operationId).
+	AdminCreateOrgWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminCreateOrg Create an organisation (service administrators).
+	//
+	// The alias names the organisation in claims and never changes.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /admin/orgs (the `AdminCreateOrg` operationId).
+	AdminCreateOrg(ctx context.Context, body AdminCreateOrgJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminGetOrg One organisation.
+	//
+	// Corresponds with GET /admin/orgs/{org} (the `AdminGetOrg` operationId).
+	AdminGetOrg(ctx context.Context, org OrgPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminUpdateOrgWithBody Rename, disable or enable an organisation (service administrators).
+	//
+	// Only the keys present change. A disabled organisation's roles vanish from its members'
+	// tokens and userinfo at once; its memberships stay, and come back when it is enabled.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /admin/orgs/{org} (the `AdminUpdateOrg` operationId).
+	AdminUpdateOrgWithBody(ctx context.Context, org OrgPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminUpdateOrg Rename, disable or enable an organisation (service administrators).
+	//
+	// Only the keys present change. A disabled organisation's roles vanish from its members'
+	// tokens and userinfo at once; its memberships stay, and come back when it is enabled.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /admin/orgs/{org} (the `AdminUpdateOrg` operationId).
+	AdminUpdateOrg(ctx context.Context, org OrgPath, body AdminUpdateOrgJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminListOrgEvents The organisation's security events (about it or done on its behalf), newest first.
+	//
+	// Corresponds with GET /admin/orgs/{org}/events (the `AdminListOrgEvents` operationId).
+	AdminListOrgEvents(ctx context.Context, org OrgPath, params *AdminListOrgEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminListOrgMembers The organisation's members (filters and paging as /admin/members).
+	//
+	// Corresponds with GET /admin/orgs/{org}/members (the `AdminListOrgMembers` operationId).
+	AdminListOrgMembers(ctx context.Context, org OrgPath, params *AdminListOrgMembersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminAddMemberWithBody Add an existing account, found by login, as an unmanaged member.
+	//
+	// Roles must be in the organisation's catalogue. An unknown login is a field error on `login`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /admin/orgs/{org}/members (the `AdminAddMember` operationId).
+	AdminAddMemberWithBody(ctx context.Context, org OrgPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminAddMember Add an existing account, found by login, as an unmanaged member.
+	//
+	// Roles must be in the organisation's catalogue. An unknown login is a field error on `login`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /admin/orgs/{org}/members (the `AdminAddMember` operationId).
+	AdminAddMember(ctx context.Context, org OrgPath, body AdminAddMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminRemoveMember Remove the member from the organisation.
+	//
+	// An unmanaged member (an account that joined) keeps the account: only the membership
+	// goes. A managed member's account (created by the organisation, in no other) is
+	// scheduled for deletion with the usual grace: it is signed out everywhere and told by
+	// email.
+	//
+	// Corresponds with DELETE /admin/orgs/{org}/members/{id} (the `AdminRemoveMember` operationId).
+	AdminRemoveMember(ctx context.Context, org OrgPath, id AccountPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminGetMember One member, with their memberships in the caller's scope and their sessions.
+	//
+	// Corresponds with GET /admin/orgs/{org}/members/{id} (the `AdminGetMember` operationId).
+	AdminGetMember(ctx context.Context, org OrgPath, id AccountPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminUpdateMemberWithBody Change the member's position, or make this membership their primary one.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /admin/orgs/{org}/members/{id} (the `AdminUpdateMember` operationId).
+	AdminUpdateMemberWithBody(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminUpdateMember Change the member's position, or make this membership their primary one.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /admin/orgs/{org}/members/{id} (the `AdminUpdateMember` operationId).
+	AdminUpdateMember(ctx context.Context, org OrgPath, id AccountPath, body AdminUpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminListMemberEvents The member's security events the caller may see, newest first.
+	//
+	// Their own events and those concerning the caller's organisations; never another organisation's.
+	//
+	// Corresponds with GET /admin/orgs/{org}/members/{id}/events (the `AdminListMemberEvents` operationId).
+	AdminListMemberEvents(ctx context.Context, org OrgPath, id AccountPath, params *AdminListMemberEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminSetMemberRolesWithBody Replace the member's roles in the organisation.
+	//
+	// The roles must be in the catalogue. The next token and the next userinfo call carry them.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /admin/orgs/{org}/members/{id}/roles (the `AdminSetMemberRoles` operationId).
+	AdminSetMemberRolesWithBody(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminSetMemberRoles Replace the member's roles in the organisation.
+	//
+	// The roles must be in the catalogue. The next token and the next userinfo call carry them.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /admin/orgs/{org}/members/{id}/roles (the `AdminSetMemberRoles` operationId).
+	AdminSetMemberRoles(ctx context.Context, org OrgPath, id AccountPath, body AdminSetMemberRolesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminListRoles The organisation's role catalogue, by key.
+	//
+	// Corresponds with GET /admin/orgs/{org}/roles (the `AdminListRoles` operationId).
+	AdminListRoles(ctx context.Context, org OrgPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminDeleteRole Delete the role; every member holding it loses it.
+	//
+	// Corresponds with DELETE /admin/orgs/{org}/roles/{key} (the `AdminDeleteRole` operationId).
+	AdminDeleteRole(ctx context.Context, org OrgPath, key string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminSaveRoleWithBody Add the role to the catalogue, or rename it.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /admin/orgs/{org}/roles/{key} (the `AdminSaveRole` operationId).
+	AdminSaveRoleWithBody(ctx context.Context, org OrgPath, key string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminSaveRole Add the role to the catalogue, or rename it.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /admin/orgs/{org}/roles/{key} (the `AdminSaveRole` operationId).
+	AdminSaveRole(ctx context.Context, org OrgPath, key string, body AdminSaveRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteMeWithBody Delete the account (restorable during the grace period).
 	//
@@ -539,6 +1133,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with DELETE /me/apps/{client_id} (the `DeleteMeAppsClientId` operationId).
 	DeleteMeAppsClientId(ctx context.Context, clientId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMeEvents The person's own security events, newest first.
+	//
+	// Sign-ins, password and two-factor changes, consents, contact changes, deletion, sessions
+	// ended, and what administrators did to the account. An administrator is named by
+	// organisation and role only: `actor.account_id`, `ip` and `user_agent` are left out for
+	// anyone but the person. Page with `before` (the `next_before` of the previous page).
+	//
+	// Corresponds with GET /me/events (the `GetMeEvents` operationId).
+	GetMeEvents(ctx context.Context, params *GetMeEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetMeExport Every piece of data about the person, regardless of publicity.
 	//
@@ -694,6 +1298,456 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /me/{kind}/resend (the `PostMeKindResend` operationId).
 	PostMeKindResend(ctx context.Context, kind string, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// AdminBlockAccount Block an account of one of the caller's organisations.
+//
+// Every session ends and every token stops working at once; signing in is refused until
+// it is unblocked. An organisation's administrator may block only accounts the
+// organisation manages; a service administrator, any.
+//
+// Corresponds with POST /admin/accounts/{id}/block (the `AdminBlockAccount` operationId).
+func (c *Client) AdminBlockAccount(ctx context.Context, id AccountPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminBlockAccountRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminEndSessions End every session of an account and revoke its tokens.
+//
+// As for blocking, an organisation's administrator may do this only to accounts the organisation manages.
+//
+// Corresponds with DELETE /admin/accounts/{id}/sessions (the `AdminEndSessions` operationId).
+func (c *Client) AdminEndSessions(ctx context.Context, id AccountPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminEndSessionsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminUnblockAccount Unblock an account.
+//
+// Corresponds with POST /admin/accounts/{id}/unblock (the `AdminUnblockAccount` operationId).
+func (c *Client) AdminUnblockAccount(ctx context.Context, id AccountPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminUnblockAccountRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminListEvents Every security event the caller may see, newest first.
+//
+// All of them for a service administrator; those of their organisations for an organisation's.
+//
+// Corresponds with GET /admin/events (the `AdminListEvents` operationId).
+func (c *Client) AdminListEvents(ctx context.Context, params *AdminListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListEventsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminListMembers Members of every organisation the caller administers, one row per membership.
+//
+// Ordered by login, keyset-paged: pass `next_cursor` as `cursor` for the next page, with
+// the same filters. Every page costs the same however deep it is.
+//
+// Corresponds with GET /admin/members (the `AdminListMembers` operationId).
+func (c *Client) AdminListMembers(ctx context.Context, params *AdminListMembersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListMembersRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminListOrgs The organisations the caller administers (every one for a service administrator).
+//
+// Corresponds with GET /admin/orgs (the `AdminListOrgs` operationId).
+func (c *Client) AdminListOrgs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListOrgsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminCreateOrgWithBody Create an organisation (service administrators).
+//
+// The alias names the organisation in claims and never changes.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /admin/orgs (the `AdminCreateOrg` operationId).
+func (c *Client) AdminCreateOrgWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminCreateOrgRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminCreateOrg Create an organisation (service administrators).
+//
+// The alias names the organisation in claims and never changes.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /admin/orgs (the `AdminCreateOrg` operationId).
+func (c *Client) AdminCreateOrg(ctx context.Context, body AdminCreateOrgJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminCreateOrgRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminGetOrg One organisation.
+//
+// Corresponds with GET /admin/orgs/{org} (the `AdminGetOrg` operationId).
+func (c *Client) AdminGetOrg(ctx context.Context, org OrgPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminGetOrgRequest(c.Server, org)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminUpdateOrgWithBody Rename, disable or enable an organisation (service administrators).
+//
+// Only the keys present change. A disabled organisation's roles vanish from its members'
+// tokens and userinfo at once; its memberships stay, and come back when it is enabled.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /admin/orgs/{org} (the `AdminUpdateOrg` operationId).
+func (c *Client) AdminUpdateOrgWithBody(ctx context.Context, org OrgPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminUpdateOrgRequestWithBody(c.Server, org, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminUpdateOrg Rename, disable or enable an organisation (service administrators).
+//
+// Only the keys present change. A disabled organisation's roles vanish from its members'
+// tokens and userinfo at once; its memberships stay, and come back when it is enabled.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /admin/orgs/{org} (the `AdminUpdateOrg` operationId).
+func (c *Client) AdminUpdateOrg(ctx context.Context, org OrgPath, body AdminUpdateOrgJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminUpdateOrgRequest(c.Server, org, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminListOrgEvents The organisation's security events (about it or done on its behalf), newest first.
+//
+// Corresponds with GET /admin/orgs/{org}/events (the `AdminListOrgEvents` operationId).
+func (c *Client) AdminListOrgEvents(ctx context.Context, org OrgPath, params *AdminListOrgEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListOrgEventsRequest(c.Server, org, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminListOrgMembers The organisation's members (filters and paging as /admin/members).
+//
+// Corresponds with GET /admin/orgs/{org}/members (the `AdminListOrgMembers` operationId).
+func (c *Client) AdminListOrgMembers(ctx context.Context, org OrgPath, params *AdminListOrgMembersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListOrgMembersRequest(c.Server, org, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminAddMemberWithBody Add an existing account, found by login, as an unmanaged member.
+//
+// Roles must be in the organisation's catalogue. An unknown login is a field error on `login`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /admin/orgs/{org}/members (the `AdminAddMember` operationId).
+func (c *Client) AdminAddMemberWithBody(ctx context.Context, org OrgPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminAddMemberRequestWithBody(c.Server, org, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminAddMember Add an existing account, found by login, as an unmanaged member.
+//
+// Roles must be in the organisation's catalogue. An unknown login is a field error on `login`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /admin/orgs/{org}/members (the `AdminAddMember` operationId).
+func (c *Client) AdminAddMember(ctx context.Context, org OrgPath, body AdminAddMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminAddMemberRequest(c.Server, org, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminRemoveMember Remove the member from the organisation.
+//
+// An unmanaged member (an account that joined) keeps the account: only the membership
+// goes. A managed member's account (created by the organisation, in no other) is
+// scheduled for deletion with the usual grace: it is signed out everywhere and told by
+// email.
+//
+// Corresponds with DELETE /admin/orgs/{org}/members/{id} (the `AdminRemoveMember` operationId).
+func (c *Client) AdminRemoveMember(ctx context.Context, org OrgPath, id AccountPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminRemoveMemberRequest(c.Server, org, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminGetMember One member, with their memberships in the caller's scope and their sessions.
+//
+// Corresponds with GET /admin/orgs/{org}/members/{id} (the `AdminGetMember` operationId).
+func (c *Client) AdminGetMember(ctx context.Context, org OrgPath, id AccountPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminGetMemberRequest(c.Server, org, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminUpdateMemberWithBody Change the member's position, or make this membership their primary one.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /admin/orgs/{org}/members/{id} (the `AdminUpdateMember` operationId).
+func (c *Client) AdminUpdateMemberWithBody(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminUpdateMemberRequestWithBody(c.Server, org, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminUpdateMember Change the member's position, or make this membership their primary one.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /admin/orgs/{org}/members/{id} (the `AdminUpdateMember` operationId).
+func (c *Client) AdminUpdateMember(ctx context.Context, org OrgPath, id AccountPath, body AdminUpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminUpdateMemberRequest(c.Server, org, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminListMemberEvents The member's security events the caller may see, newest first.
+//
+// Their own events and those concerning the caller's organisations; never another organisation's.
+//
+// Corresponds with GET /admin/orgs/{org}/members/{id}/events (the `AdminListMemberEvents` operationId).
+func (c *Client) AdminListMemberEvents(ctx context.Context, org OrgPath, id AccountPath, params *AdminListMemberEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListMemberEventsRequest(c.Server, org, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminSetMemberRolesWithBody Replace the member's roles in the organisation.
+//
+// The roles must be in the catalogue. The next token and the next userinfo call carry them.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /admin/orgs/{org}/members/{id}/roles (the `AdminSetMemberRoles` operationId).
+func (c *Client) AdminSetMemberRolesWithBody(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminSetMemberRolesRequestWithBody(c.Server, org, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminSetMemberRoles Replace the member's roles in the organisation.
+//
+// The roles must be in the catalogue. The next token and the next userinfo call carry them.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /admin/orgs/{org}/members/{id}/roles (the `AdminSetMemberRoles` operationId).
+func (c *Client) AdminSetMemberRoles(ctx context.Context, org OrgPath, id AccountPath, body AdminSetMemberRolesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminSetMemberRolesRequest(c.Server, org, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminListRoles The organisation's role catalogue, by key.
+//
+// Corresponds with GET /admin/orgs/{org}/roles (the `AdminListRoles` operationId).
+func (c *Client) AdminListRoles(ctx context.Context, org OrgPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListRolesRequest(c.Server, org)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminDeleteRole Delete the role; every member holding it loses it.
+//
+// Corresponds with DELETE /admin/orgs/{org}/roles/{key} (the `AdminDeleteRole` operationId).
+func (c *Client) AdminDeleteRole(ctx context.Context, org OrgPath, key string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminDeleteRoleRequest(c.Server, org, key)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminSaveRoleWithBody Add the role to the catalogue, or rename it.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /admin/orgs/{org}/roles/{key} (the `AdminSaveRole` operationId).
+func (c *Client) AdminSaveRoleWithBody(ctx context.Context, org OrgPath, key string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminSaveRoleRequestWithBody(c.Server, org, key, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminSaveRole Add the role to the catalogue, or rename it.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /admin/orgs/{org}/roles/{key} (the `AdminSaveRole` operationId).
+func (c *Client) AdminSaveRole(ctx context.Context, org OrgPath, key string, body AdminSaveRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminSaveRoleRequest(c.Server, org, key, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // DeleteMeWithBody Delete the account (restorable during the grace period).
@@ -950,6 +2004,26 @@ func (c *Client) GetMeApps(ctx context.Context, reqEditors ...RequestEditorFn) (
 // Corresponds with DELETE /me/apps/{client_id} (the `DeleteMeAppsClientId` operationId).
 func (c *Client) DeleteMeAppsClientId(ctx context.Context, clientId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteMeAppsClientIdRequest(c.Server, clientId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMeEvents The person's own security events, newest first.
+//
+// Sign-ins, password and two-factor changes, consents, contact changes, deletion, sessions
+// ended, and what administrators did to the account. An administrator is named by
+// organisation and role only: `actor.account_id`, `ip` and `user_agent` are left out for
+// anyone but the person. Page with `before` (the `next_before` of the previous page).
+//
+// Corresponds with GET /me/events (the `GetMeEvents` operationId).
+func (c *Client) GetMeEvents(ctx context.Context, params *GetMeEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMeEventsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1285,6 +2359,1088 @@ func (c *Client) PostMeKindResend(ctx context.Context, kind string, reqEditors .
 	return c.Client.Do(req)
 }
 
+// NewAdminBlockAccountRequest constructs an http.Request for the AdminBlockAccount method
+func NewAdminBlockAccountRequest(server string, id AccountPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/accounts/%s/block", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminEndSessionsRequest constructs an http.Request for the AdminEndSessions method
+func NewAdminEndSessionsRequest(server string, id AccountPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/accounts/%s/sessions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminUnblockAccountRequest constructs an http.Request for the AdminUnblockAccount method
+func NewAdminUnblockAccountRequest(server string, id AccountPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/accounts/%s/unblock", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminListEventsRequest constructs an http.Request for the AdminListEvents method
+func NewAdminListEventsRequest(server string, params *AdminListEventsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/events")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminListMembersRequest constructs an http.Request for the AdminListMembers method
+func NewAdminListMembersRequest(server string, params *AdminListMembersParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/members")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Org != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "org", *params.Org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Verification != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "verification", *params.Verification, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Role != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "role", *params.Role, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminListOrgsRequest constructs an http.Request for the AdminListOrgs method
+func NewAdminListOrgsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminCreateOrgRequest calls the generic AdminCreateOrg builder with application/json body
+func NewAdminCreateOrgRequest(server string, body AdminCreateOrgJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminCreateOrgRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAdminCreateOrgRequestWithBody constructs an http.Request for the AdminCreateOrg method, with any body, and a specified content type
+func NewAdminCreateOrgRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAdminGetOrgRequest constructs an http.Request for the AdminGetOrg method
+func NewAdminGetOrgRequest(server string, org OrgPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminUpdateOrgRequest calls the generic AdminUpdateOrg builder with application/json body
+func NewAdminUpdateOrgRequest(server string, org OrgPath, body AdminUpdateOrgJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminUpdateOrgRequestWithBody(server, org, "application/json", bodyReader)
+}
+
+// NewAdminUpdateOrgRequestWithBody constructs an http.Request for the AdminUpdateOrg method, with any body, and a specified content type
+func NewAdminUpdateOrgRequestWithBody(server string, org OrgPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAdminListOrgEventsRequest constructs an http.Request for the AdminListOrgEvents method
+func NewAdminListOrgEventsRequest(server string, org OrgPath, params *AdminListOrgEventsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/events", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminListOrgMembersRequest constructs an http.Request for the AdminListOrgMembers method
+func NewAdminListOrgMembersRequest(server string, org OrgPath, params *AdminListOrgMembersParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/members", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Verification != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "verification", *params.Verification, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Role != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "role", *params.Role, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminAddMemberRequest calls the generic AdminAddMember builder with application/json body
+func NewAdminAddMemberRequest(server string, org OrgPath, body AdminAddMemberJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminAddMemberRequestWithBody(server, org, "application/json", bodyReader)
+}
+
+// NewAdminAddMemberRequestWithBody constructs an http.Request for the AdminAddMember method, with any body, and a specified content type
+func NewAdminAddMemberRequestWithBody(server string, org OrgPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/members", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAdminRemoveMemberRequest constructs an http.Request for the AdminRemoveMember method
+func NewAdminRemoveMemberRequest(server string, org OrgPath, id AccountPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/members/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminGetMemberRequest constructs an http.Request for the AdminGetMember method
+func NewAdminGetMemberRequest(server string, org OrgPath, id AccountPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/members/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminUpdateMemberRequest calls the generic AdminUpdateMember builder with application/json body
+func NewAdminUpdateMemberRequest(server string, org OrgPath, id AccountPath, body AdminUpdateMemberJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminUpdateMemberRequestWithBody(server, org, id, "application/json", bodyReader)
+}
+
+// NewAdminUpdateMemberRequestWithBody constructs an http.Request for the AdminUpdateMember method, with any body, and a specified content type
+func NewAdminUpdateMemberRequestWithBody(server string, org OrgPath, id AccountPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/members/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAdminListMemberEventsRequest constructs an http.Request for the AdminListMemberEvents method
+func NewAdminListMemberEventsRequest(server string, org OrgPath, id AccountPath, params *AdminListMemberEventsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/members/%s/events", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminSetMemberRolesRequest calls the generic AdminSetMemberRoles builder with application/json body
+func NewAdminSetMemberRolesRequest(server string, org OrgPath, id AccountPath, body AdminSetMemberRolesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminSetMemberRolesRequestWithBody(server, org, id, "application/json", bodyReader)
+}
+
+// NewAdminSetMemberRolesRequestWithBody constructs an http.Request for the AdminSetMemberRoles method, with any body, and a specified content type
+func NewAdminSetMemberRolesRequestWithBody(server string, org OrgPath, id AccountPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/members/%s/roles", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAdminListRolesRequest constructs an http.Request for the AdminListRoles method
+func NewAdminListRolesRequest(server string, org OrgPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/roles", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminDeleteRoleRequest constructs an http.Request for the AdminDeleteRole method
+func NewAdminDeleteRoleRequest(server string, org OrgPath, key string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "key", key, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/roles/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminSaveRoleRequest calls the generic AdminSaveRole builder with application/json body
+func NewAdminSaveRoleRequest(server string, org OrgPath, key string, body AdminSaveRoleJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminSaveRoleRequestWithBody(server, org, key, "application/json", bodyReader)
+}
+
+// NewAdminSaveRoleRequestWithBody constructs an http.Request for the AdminSaveRole method, with any body, and a specified content type
+func NewAdminSaveRoleRequestWithBody(server string, org OrgPath, key string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "key", key, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/roles/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewDeleteMeRequest calls the generic DeleteMe builder with application/json body
 func NewDeleteMeRequest(server string, body DeleteMeJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -1593,6 +3749,72 @@ func NewDeleteMeAppsClientIdRequest(server string, clientId string) (*http.Reque
 	}
 
 	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetMeEventsRequest constructs an http.Request for the GetMeEvents method
+func NewGetMeEventsRequest(server string, params *GetMeEventsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/me/events")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -2091,6 +4313,224 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// AdminBlockAccountWithResponse Block an account of one of the caller's organisations.
+	//
+	// Every session ends and every token stops working at once; signing in is refused until
+	// it is unblocked. An organisation's administrator may block only accounts the
+	// organisation manages; a service administrator, any.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/accounts/{id}/block (the `AdminBlockAccount` operationId).
+	AdminBlockAccountWithResponse(ctx context.Context, id AccountPath, reqEditors ...RequestEditorFn) (*AdminBlockAccountResponse, error)
+
+	// AdminEndSessionsWithResponse End every session of an account and revoke its tokens.
+	//
+	// As for blocking, an organisation's administrator may do this only to accounts the organisation manages.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /admin/accounts/{id}/sessions (the `AdminEndSessions` operationId).
+	AdminEndSessionsWithResponse(ctx context.Context, id AccountPath, reqEditors ...RequestEditorFn) (*AdminEndSessionsResponse, error)
+
+	// AdminUnblockAccountWithResponse Unblock an account.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/accounts/{id}/unblock (the `AdminUnblockAccount` operationId).
+	AdminUnblockAccountWithResponse(ctx context.Context, id AccountPath, reqEditors ...RequestEditorFn) (*AdminUnblockAccountResponse, error)
+
+	// AdminListEventsWithResponse Every security event the caller may see, newest first.
+	//
+	// All of them for a service administrator; those of their organisations for an organisation's.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/events (the `AdminListEvents` operationId).
+	AdminListEventsWithResponse(ctx context.Context, params *AdminListEventsParams, reqEditors ...RequestEditorFn) (*AdminListEventsResponse, error)
+
+	// AdminListMembersWithResponse Members of every organisation the caller administers, one row per membership.
+	//
+	// Ordered by login, keyset-paged: pass `next_cursor` as `cursor` for the next page, with
+	// the same filters. Every page costs the same however deep it is.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/members (the `AdminListMembers` operationId).
+	AdminListMembersWithResponse(ctx context.Context, params *AdminListMembersParams, reqEditors ...RequestEditorFn) (*AdminListMembersResponse, error)
+
+	// AdminListOrgsWithResponse The organisations the caller administers (every one for a service administrator).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/orgs (the `AdminListOrgs` operationId).
+	AdminListOrgsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AdminListOrgsResponse, error)
+
+	// AdminCreateOrgWithBodyWithResponse Create an organisation (service administrators).
+	//
+	// The alias names the organisation in claims and never changes.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/orgs (the `AdminCreateOrg` operationId).
+	AdminCreateOrgWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminCreateOrgResponse, error)
+
+	// AdminCreateOrgWithResponse Create an organisation (service administrators).
+	//
+	// The alias names the organisation in claims and never changes.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/orgs (the `AdminCreateOrg` operationId).
+	AdminCreateOrgWithResponse(ctx context.Context, body AdminCreateOrgJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminCreateOrgResponse, error)
+
+	// AdminGetOrgWithResponse One organisation.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/orgs/{org} (the `AdminGetOrg` operationId).
+	AdminGetOrgWithResponse(ctx context.Context, org OrgPath, reqEditors ...RequestEditorFn) (*AdminGetOrgResponse, error)
+
+	// AdminUpdateOrgWithBodyWithResponse Rename, disable or enable an organisation (service administrators).
+	//
+	// Only the keys present change. A disabled organisation's roles vanish from its members'
+	// tokens and userinfo at once; its memberships stay, and come back when it is enabled.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /admin/orgs/{org} (the `AdminUpdateOrg` operationId).
+	AdminUpdateOrgWithBodyWithResponse(ctx context.Context, org OrgPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminUpdateOrgResponse, error)
+
+	// AdminUpdateOrgWithResponse Rename, disable or enable an organisation (service administrators).
+	//
+	// Only the keys present change. A disabled organisation's roles vanish from its members'
+	// tokens and userinfo at once; its memberships stay, and come back when it is enabled.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /admin/orgs/{org} (the `AdminUpdateOrg` operationId).
+	AdminUpdateOrgWithResponse(ctx context.Context, org OrgPath, body AdminUpdateOrgJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminUpdateOrgResponse, error)
+
+	// AdminListOrgEventsWithResponse The organisation's security events (about it or done on its behalf), newest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/orgs/{org}/events (the `AdminListOrgEvents` operationId).
+	AdminListOrgEventsWithResponse(ctx context.Context, org OrgPath, params *AdminListOrgEventsParams, reqEditors ...RequestEditorFn) (*AdminListOrgEventsResponse, error)
+
+	// AdminListOrgMembersWithResponse The organisation's members (filters and paging as /admin/members).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/orgs/{org}/members (the `AdminListOrgMembers` operationId).
+	AdminListOrgMembersWithResponse(ctx context.Context, org OrgPath, params *AdminListOrgMembersParams, reqEditors ...RequestEditorFn) (*AdminListOrgMembersResponse, error)
+
+	// AdminAddMemberWithBodyWithResponse Add an existing account, found by login, as an unmanaged member.
+	//
+	// Roles must be in the organisation's catalogue. An unknown login is a field error on `login`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/orgs/{org}/members (the `AdminAddMember` operationId).
+	AdminAddMemberWithBodyWithResponse(ctx context.Context, org OrgPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminAddMemberResponse, error)
+
+	// AdminAddMemberWithResponse Add an existing account, found by login, as an unmanaged member.
+	//
+	// Roles must be in the organisation's catalogue. An unknown login is a field error on `login`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/orgs/{org}/members (the `AdminAddMember` operationId).
+	AdminAddMemberWithResponse(ctx context.Context, org OrgPath, body AdminAddMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminAddMemberResponse, error)
+
+	// AdminRemoveMemberWithResponse Remove the member from the organisation.
+	//
+	// An unmanaged member (an account that joined) keeps the account: only the membership
+	// goes. A managed member's account (created by the organisation, in no other) is
+	// scheduled for deletion with the usual grace: it is signed out everywhere and told by
+	// email.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /admin/orgs/{org}/members/{id} (the `AdminRemoveMember` operationId).
+	AdminRemoveMemberWithResponse(ctx context.Context, org OrgPath, id AccountPath, reqEditors ...RequestEditorFn) (*AdminRemoveMemberResponse, error)
+
+	// AdminGetMemberWithResponse One member, with their memberships in the caller's scope and their sessions.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/orgs/{org}/members/{id} (the `AdminGetMember` operationId).
+	AdminGetMemberWithResponse(ctx context.Context, org OrgPath, id AccountPath, reqEditors ...RequestEditorFn) (*AdminGetMemberResponse, error)
+
+	// AdminUpdateMemberWithBodyWithResponse Change the member's position, or make this membership their primary one.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /admin/orgs/{org}/members/{id} (the `AdminUpdateMember` operationId).
+	AdminUpdateMemberWithBodyWithResponse(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminUpdateMemberResponse, error)
+
+	// AdminUpdateMemberWithResponse Change the member's position, or make this membership their primary one.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /admin/orgs/{org}/members/{id} (the `AdminUpdateMember` operationId).
+	AdminUpdateMemberWithResponse(ctx context.Context, org OrgPath, id AccountPath, body AdminUpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminUpdateMemberResponse, error)
+
+	// AdminListMemberEventsWithResponse The member's security events the caller may see, newest first.
+	//
+	// Their own events and those concerning the caller's organisations; never another organisation's.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/orgs/{org}/members/{id}/events (the `AdminListMemberEvents` operationId).
+	AdminListMemberEventsWithResponse(ctx context.Context, org OrgPath, id AccountPath, params *AdminListMemberEventsParams, reqEditors ...RequestEditorFn) (*AdminListMemberEventsResponse, error)
+
+	// AdminSetMemberRolesWithBodyWithResponse Replace the member's roles in the organisation.
+	//
+	// The roles must be in the catalogue. The next token and the next userinfo call carry them.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /admin/orgs/{org}/members/{id}/roles (the `AdminSetMemberRoles` operationId).
+	AdminSetMemberRolesWithBodyWithResponse(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminSetMemberRolesResponse, error)
+
+	// AdminSetMemberRolesWithResponse Replace the member's roles in the organisation.
+	//
+	// The roles must be in the catalogue. The next token and the next userinfo call carry them.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /admin/orgs/{org}/members/{id}/roles (the `AdminSetMemberRoles` operationId).
+	AdminSetMemberRolesWithResponse(ctx context.Context, org OrgPath, id AccountPath, body AdminSetMemberRolesJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminSetMemberRolesResponse, error)
+
+	// AdminListRolesWithResponse The organisation's role catalogue, by key.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/orgs/{org}/roles (the `AdminListRoles` operationId).
+	AdminListRolesWithResponse(ctx context.Context, org OrgPath, reqEditors ...RequestEditorFn) (*AdminListRolesResponse, error)
+
+	// AdminDeleteRoleWithResponse Delete the role; every member holding it loses it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /admin/orgs/{org}/roles/{key} (the `AdminDeleteRole` operationId).
+	AdminDeleteRoleWithResponse(ctx context.Context, org OrgPath, key string, reqEditors ...RequestEditorFn) (*AdminDeleteRoleResponse, error)
+
+	// AdminSaveRoleWithBodyWithResponse Add the role to the catalogue, or rename it.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /admin/orgs/{org}/roles/{key} (the `AdminSaveRole` operationId).
+	AdminSaveRoleWithBodyWithResponse(ctx context.Context, org OrgPath, key string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminSaveRoleResponse, error)
+
+	// AdminSaveRoleWithResponse Add the role to the catalogue, or rename it.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /admin/orgs/{org}/roles/{key} (the `AdminSaveRole` operationId).
+	AdminSaveRoleWithResponse(ctx context.Context, org OrgPath, key string, body AdminSaveRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminSaveRoleResponse, error)
+
 	// DeleteMeWithBodyWithResponse Delete the account (restorable during the grace period).
 	//
 	// Needs the password, and a current code when two factors are on. The account becomes
@@ -2222,6 +4662,18 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with DELETE /me/apps/{client_id} (the `DeleteMeAppsClientId` operationId).
 	DeleteMeAppsClientIdWithResponse(ctx context.Context, clientId string, reqEditors ...RequestEditorFn) (*DeleteMeAppsClientIdResponse, error)
+
+	// GetMeEventsWithResponse The person's own security events, newest first.
+	//
+	// Sign-ins, password and two-factor changes, consents, contact changes, deletion, sessions
+	// ended, and what administrators did to the account. An administrator is named by
+	// organisation and role only: `actor.account_id`, `ip` and `user_agent` are left out for
+	// anyone but the person. Page with `before` (the `next_before` of the previous page).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /me/events (the `GetMeEvents` operationId).
+	GetMeEventsWithResponse(ctx context.Context, params *GetMeEventsParams, reqEditors ...RequestEditorFn) (*GetMeEventsResponse, error)
 
 	// GetMeExportWithResponse Every piece of data about the person, regardless of publicity.
 	//
@@ -2393,6 +4845,1386 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /me/{kind}/resend (the `PostMeKindResend` operationId).
 	PostMeKindResendWithResponse(ctx context.Context, kind string, reqEditors ...RequestEditorFn) (*PostMeKindResendResponse, error)
+}
+
+type AdminBlockAccountResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminBlockAccountResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminBlockAccountResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminBlockAccountResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AdminBlockAccountResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminBlockAccountResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminBlockAccountResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminBlockAccountResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminBlockAccountResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminEndSessionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminEndSessionsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminEndSessionsResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminEndSessionsResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminEndSessionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminEndSessionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminEndSessionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminEndSessionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminUnblockAccountResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminUnblockAccountResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminUnblockAccountResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminUnblockAccountResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AdminUnblockAccountResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminUnblockAccountResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminUnblockAccountResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminUnblockAccountResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminUnblockAccountResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminListEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EventList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadQuery
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminListEventsResponse) GetJSON200() *EventList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminListEventsResponse) GetJSON400() *BadQuery {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminListEventsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminListEventsResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminListEventsResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminListEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminListEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminListEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminListEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminListMembersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MemberList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadQuery
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminListMembersResponse) GetJSON200() *MemberList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminListMembersResponse) GetJSON400() *BadQuery {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminListMembersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminListMembersResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminListMembersResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminListMembersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminListMembersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminListMembersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminListMembersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminListOrgsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Orgs []AdminOrg `json:"orgs"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminListOrgsResponse) GetJSON200() *struct {
+	Orgs []AdminOrg `json:"orgs"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminListOrgsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminListOrgsResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminListOrgsResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminListOrgsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminListOrgsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminListOrgsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminListOrgsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AdminCreateOrgResponse201Headers the declared response headers of an HTTP 201 response for AdminCreateOrg
+type AdminCreateOrgResponse201Headers struct {
+	Location *string
+}
+
+type AdminCreateOrgResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AdminOrg
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *AdminCreateOrgResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AdminCreateOrgResponse) GetJSON201() *AdminOrg {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminCreateOrgResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminCreateOrgResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminCreateOrgResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminCreateOrgResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AdminCreateOrgResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminCreateOrgResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminCreateOrgResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminCreateOrgResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminCreateOrgResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminGetOrgResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminOrg
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminGetOrgResponse) GetJSON200() *AdminOrg {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminGetOrgResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminGetOrgResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminGetOrgResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminGetOrgResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminGetOrgResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminGetOrgResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminGetOrgResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminUpdateOrgResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminOrg
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminUpdateOrgResponse) GetJSON200() *AdminOrg {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminUpdateOrgResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminUpdateOrgResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminUpdateOrgResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminUpdateOrgResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AdminUpdateOrgResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminUpdateOrgResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminUpdateOrgResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminUpdateOrgResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminUpdateOrgResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminListOrgEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EventList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadQuery
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminListOrgEventsResponse) GetJSON200() *EventList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminListOrgEventsResponse) GetJSON400() *BadQuery {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminListOrgEventsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminListOrgEventsResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminListOrgEventsResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminListOrgEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminListOrgEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminListOrgEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminListOrgEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminListOrgMembersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MemberList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadQuery
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminListOrgMembersResponse) GetJSON200() *MemberList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminListOrgMembersResponse) GetJSON400() *BadQuery {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminListOrgMembersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminListOrgMembersResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminListOrgMembersResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminListOrgMembersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminListOrgMembersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminListOrgMembersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminListOrgMembersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AdminAddMemberResponse201Headers the declared response headers of an HTTP 201 response for AdminAddMember
+type AdminAddMemberResponse201Headers struct {
+	Location *string
+}
+
+type AdminAddMemberResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AdminMemberDetail
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *AdminAddMemberResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AdminAddMemberResponse) GetJSON201() *AdminMemberDetail {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminAddMemberResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminAddMemberResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminAddMemberResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminAddMemberResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AdminAddMemberResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AdminAddMemberResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminAddMemberResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminAddMemberResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminAddMemberResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminAddMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminRemoveMemberResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		AccountId         openapi_types.UUID `json:"account_id"`
+		DeletionScheduled bool               `json:"deletion_scheduled"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminRemoveMemberResponse) GetJSON200() *struct {
+	AccountId         openapi_types.UUID `json:"account_id"`
+	DeletionScheduled bool               `json:"deletion_scheduled"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminRemoveMemberResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminRemoveMemberResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminRemoveMemberResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminRemoveMemberResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminRemoveMemberResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminRemoveMemberResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminRemoveMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminGetMemberResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminMemberDetail
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminGetMemberResponse) GetJSON200() *AdminMemberDetail {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminGetMemberResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminGetMemberResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminGetMemberResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminGetMemberResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminGetMemberResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminGetMemberResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminGetMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminUpdateMemberResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminMemberDetail
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminUpdateMemberResponse) GetJSON200() *AdminMemberDetail {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminUpdateMemberResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminUpdateMemberResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminUpdateMemberResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminUpdateMemberResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AdminUpdateMemberResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminUpdateMemberResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminUpdateMemberResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminUpdateMemberResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminUpdateMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminListMemberEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EventList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadQuery
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminListMemberEventsResponse) GetJSON200() *EventList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminListMemberEventsResponse) GetJSON400() *BadQuery {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminListMemberEventsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminListMemberEventsResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminListMemberEventsResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminListMemberEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminListMemberEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminListMemberEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminListMemberEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminSetMemberRolesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminMemberDetail
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminSetMemberRolesResponse) GetJSON200() *AdminMemberDetail {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminSetMemberRolesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminSetMemberRolesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminSetMemberRolesResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminSetMemberRolesResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AdminSetMemberRolesResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminSetMemberRolesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminSetMemberRolesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminSetMemberRolesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminSetMemberRolesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminListRolesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Roles []AdminRole `json:"roles"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminListRolesResponse) GetJSON200() *struct {
+	Roles []AdminRole `json:"roles"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminListRolesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminListRolesResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminListRolesResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminListRolesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminListRolesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminListRolesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminListRolesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminDeleteRoleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminDeleteRoleResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminDeleteRoleResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminDeleteRoleResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminDeleteRoleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminDeleteRoleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminDeleteRoleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminDeleteRoleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminSaveRoleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminRole
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminSaveRoleResponse) GetJSON200() *AdminRole {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminSaveRoleResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminSaveRoleResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminSaveRoleResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminSaveRoleResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AdminSaveRoleResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminSaveRoleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminSaveRoleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminSaveRoleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminSaveRoleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 type DeleteMeResponse struct {
@@ -2863,6 +6695,61 @@ func (r DeleteMeAppsClientIdResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r DeleteMeAppsClientIdResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetMeEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EventList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadQuery
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetMeEventsResponse) GetJSON200() *EventList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetMeEventsResponse) GetJSON400() *BadQuery {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetMeEventsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMeEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMeEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMeEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMeEventsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -3483,6 +7370,380 @@ func (r PostMeKindResendResponse) ContentType() string {
 	return ""
 }
 
+// AdminBlockAccountWithResponse Block an account of one of the caller's organisations.
+//
+// Every session ends and every token stops working at once; signing in is refused until
+// it is unblocked. An organisation's administrator may block only accounts the
+// organisation manages; a service administrator, any.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/accounts/{id}/block (the `AdminBlockAccount` operationId).
+func (c *ClientWithResponses) AdminBlockAccountWithResponse(ctx context.Context, id AccountPath, reqEditors ...RequestEditorFn) (*AdminBlockAccountResponse, error) {
+	rsp, err := c.AdminBlockAccount(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminBlockAccountResponse(rsp)
+}
+
+// AdminEndSessionsWithResponse End every session of an account and revoke its tokens.
+//
+// As for blocking, an organisation's administrator may do this only to accounts the organisation manages.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /admin/accounts/{id}/sessions (the `AdminEndSessions` operationId).
+func (c *ClientWithResponses) AdminEndSessionsWithResponse(ctx context.Context, id AccountPath, reqEditors ...RequestEditorFn) (*AdminEndSessionsResponse, error) {
+	rsp, err := c.AdminEndSessions(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminEndSessionsResponse(rsp)
+}
+
+// AdminUnblockAccountWithResponse Unblock an account.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/accounts/{id}/unblock (the `AdminUnblockAccount` operationId).
+func (c *ClientWithResponses) AdminUnblockAccountWithResponse(ctx context.Context, id AccountPath, reqEditors ...RequestEditorFn) (*AdminUnblockAccountResponse, error) {
+	rsp, err := c.AdminUnblockAccount(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminUnblockAccountResponse(rsp)
+}
+
+// AdminListEventsWithResponse Every security event the caller may see, newest first.
+//
+// All of them for a service administrator; those of their organisations for an organisation's.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/events (the `AdminListEvents` operationId).
+func (c *ClientWithResponses) AdminListEventsWithResponse(ctx context.Context, params *AdminListEventsParams, reqEditors ...RequestEditorFn) (*AdminListEventsResponse, error) {
+	rsp, err := c.AdminListEvents(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminListEventsResponse(rsp)
+}
+
+// AdminListMembersWithResponse Members of every organisation the caller administers, one row per membership.
+//
+// Ordered by login, keyset-paged: pass `next_cursor` as `cursor` for the next page, with
+// the same filters. Every page costs the same however deep it is.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/members (the `AdminListMembers` operationId).
+func (c *ClientWithResponses) AdminListMembersWithResponse(ctx context.Context, params *AdminListMembersParams, reqEditors ...RequestEditorFn) (*AdminListMembersResponse, error) {
+	rsp, err := c.AdminListMembers(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminListMembersResponse(rsp)
+}
+
+// AdminListOrgsWithResponse The organisations the caller administers (every one for a service administrator).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/orgs (the `AdminListOrgs` operationId).
+func (c *ClientWithResponses) AdminListOrgsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AdminListOrgsResponse, error) {
+	rsp, err := c.AdminListOrgs(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminListOrgsResponse(rsp)
+}
+
+// AdminCreateOrgWithBodyWithResponse Create an organisation (service administrators).
+//
+// The alias names the organisation in claims and never changes.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/orgs (the `AdminCreateOrg` operationId).
+func (c *ClientWithResponses) AdminCreateOrgWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminCreateOrgResponse, error) {
+	rsp, err := c.AdminCreateOrgWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminCreateOrgResponse(rsp)
+}
+
+// AdminCreateOrgWithResponse Create an organisation (service administrators).
+//
+// The alias names the organisation in claims and never changes.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/orgs (the `AdminCreateOrg` operationId).
+func (c *ClientWithResponses) AdminCreateOrgWithResponse(ctx context.Context, body AdminCreateOrgJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminCreateOrgResponse, error) {
+	rsp, err := c.AdminCreateOrg(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminCreateOrgResponse(rsp)
+}
+
+// AdminGetOrgWithResponse One organisation.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/orgs/{org} (the `AdminGetOrg` operationId).
+func (c *ClientWithResponses) AdminGetOrgWithResponse(ctx context.Context, org OrgPath, reqEditors ...RequestEditorFn) (*AdminGetOrgResponse, error) {
+	rsp, err := c.AdminGetOrg(ctx, org, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminGetOrgResponse(rsp)
+}
+
+// AdminUpdateOrgWithBodyWithResponse Rename, disable or enable an organisation (service administrators).
+//
+// Only the keys present change. A disabled organisation's roles vanish from its members'
+// tokens and userinfo at once; its memberships stay, and come back when it is enabled.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /admin/orgs/{org} (the `AdminUpdateOrg` operationId).
+func (c *ClientWithResponses) AdminUpdateOrgWithBodyWithResponse(ctx context.Context, org OrgPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminUpdateOrgResponse, error) {
+	rsp, err := c.AdminUpdateOrgWithBody(ctx, org, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminUpdateOrgResponse(rsp)
+}
+
+// AdminUpdateOrgWithResponse Rename, disable or enable an organisation (service administrators).
+//
+// Only the keys present change. A disabled organisation's roles vanish from its members'
+// tokens and userinfo at once; its memberships stay, and come back when it is enabled.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /admin/orgs/{org} (the `AdminUpdateOrg` operationId).
+func (c *ClientWithResponses) AdminUpdateOrgWithResponse(ctx context.Context, org OrgPath, body AdminUpdateOrgJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminUpdateOrgResponse, error) {
+	rsp, err := c.AdminUpdateOrg(ctx, org, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminUpdateOrgResponse(rsp)
+}
+
+// AdminListOrgEventsWithResponse The organisation's security events (about it or done on its behalf), newest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/orgs/{org}/events (the `AdminListOrgEvents` operationId).
+func (c *ClientWithResponses) AdminListOrgEventsWithResponse(ctx context.Context, org OrgPath, params *AdminListOrgEventsParams, reqEditors ...RequestEditorFn) (*AdminListOrgEventsResponse, error) {
+	rsp, err := c.AdminListOrgEvents(ctx, org, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminListOrgEventsResponse(rsp)
+}
+
+// AdminListOrgMembersWithResponse The organisation's members (filters and paging as /admin/members).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/orgs/{org}/members (the `AdminListOrgMembers` operationId).
+func (c *ClientWithResponses) AdminListOrgMembersWithResponse(ctx context.Context, org OrgPath, params *AdminListOrgMembersParams, reqEditors ...RequestEditorFn) (*AdminListOrgMembersResponse, error) {
+	rsp, err := c.AdminListOrgMembers(ctx, org, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminListOrgMembersResponse(rsp)
+}
+
+// AdminAddMemberWithBodyWithResponse Add an existing account, found by login, as an unmanaged member.
+//
+// Roles must be in the organisation's catalogue. An unknown login is a field error on `login`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/orgs/{org}/members (the `AdminAddMember` operationId).
+func (c *ClientWithResponses) AdminAddMemberWithBodyWithResponse(ctx context.Context, org OrgPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminAddMemberResponse, error) {
+	rsp, err := c.AdminAddMemberWithBody(ctx, org, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminAddMemberResponse(rsp)
+}
+
+// AdminAddMemberWithResponse Add an existing account, found by login, as an unmanaged member.
+//
+// Roles must be in the organisation's catalogue. An unknown login is a field error on `login`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/orgs/{org}/members (the `AdminAddMember` operationId).
+func (c *ClientWithResponses) AdminAddMemberWithResponse(ctx context.Context, org OrgPath, body AdminAddMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminAddMemberResponse, error) {
+	rsp, err := c.AdminAddMember(ctx, org, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminAddMemberResponse(rsp)
+}
+
+// AdminRemoveMemberWithResponse Remove the member from the organisation.
+//
+// An unmanaged member (an account that joined) keeps the account: only the membership
+// goes. A managed member's account (created by the organisation, in no other) is
+// scheduled for deletion with the usual grace: it is signed out everywhere and told by
+// email.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /admin/orgs/{org}/members/{id} (the `AdminRemoveMember` operationId).
+func (c *ClientWithResponses) AdminRemoveMemberWithResponse(ctx context.Context, org OrgPath, id AccountPath, reqEditors ...RequestEditorFn) (*AdminRemoveMemberResponse, error) {
+	rsp, err := c.AdminRemoveMember(ctx, org, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminRemoveMemberResponse(rsp)
+}
+
+// AdminGetMemberWithResponse One member, with their memberships in the caller's scope and their sessions.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/orgs/{org}/members/{id} (the `AdminGetMember` operationId).
+func (c *ClientWithResponses) AdminGetMemberWithResponse(ctx context.Context, org OrgPath, id AccountPath, reqEditors ...RequestEditorFn) (*AdminGetMemberResponse, error) {
+	rsp, err := c.AdminGetMember(ctx, org, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminGetMemberResponse(rsp)
+}
+
+// AdminUpdateMemberWithBodyWithResponse Change the member's position, or make this membership their primary one.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /admin/orgs/{org}/members/{id} (the `AdminUpdateMember` operationId).
+func (c *ClientWithResponses) AdminUpdateMemberWithBodyWithResponse(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminUpdateMemberResponse, error) {
+	rsp, err := c.AdminUpdateMemberWithBody(ctx, org, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminUpdateMemberResponse(rsp)
+}
+
+// AdminUpdateMemberWithResponse Change the member's position, or make this membership their primary one.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /admin/orgs/{org}/members/{id} (the `AdminUpdateMember` operationId).
+func (c *ClientWithResponses) AdminUpdateMemberWithResponse(ctx context.Context, org OrgPath, id AccountPath, body AdminUpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminUpdateMemberResponse, error) {
+	rsp, err := c.AdminUpdateMember(ctx, org, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminUpdateMemberResponse(rsp)
+}
+
+// AdminListMemberEventsWithResponse The member's security events the caller may see, newest first.
+//
+// Their own events and those concerning the caller's organisations; never another organisation's.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/orgs/{org}/members/{id}/events (the `AdminListMemberEvents` operationId).
+func (c *ClientWithResponses) AdminListMemberEventsWithResponse(ctx context.Context, org OrgPath, id AccountPath, params *AdminListMemberEventsParams, reqEditors ...RequestEditorFn) (*AdminListMemberEventsResponse, error) {
+	rsp, err := c.AdminListMemberEvents(ctx, org, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminListMemberEventsResponse(rsp)
+}
+
+// AdminSetMemberRolesWithBodyWithResponse Replace the member's roles in the organisation.
+//
+// The roles must be in the catalogue. The next token and the next userinfo call carry them.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /admin/orgs/{org}/members/{id}/roles (the `AdminSetMemberRoles` operationId).
+func (c *ClientWithResponses) AdminSetMemberRolesWithBodyWithResponse(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminSetMemberRolesResponse, error) {
+	rsp, err := c.AdminSetMemberRolesWithBody(ctx, org, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminSetMemberRolesResponse(rsp)
+}
+
+// AdminSetMemberRolesWithResponse Replace the member's roles in the organisation.
+//
+// The roles must be in the catalogue. The next token and the next userinfo call carry them.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /admin/orgs/{org}/members/{id}/roles (the `AdminSetMemberRoles` operationId).
+func (c *ClientWithResponses) AdminSetMemberRolesWithResponse(ctx context.Context, org OrgPath, id AccountPath, body AdminSetMemberRolesJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminSetMemberRolesResponse, error) {
+	rsp, err := c.AdminSetMemberRoles(ctx, org, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminSetMemberRolesResponse(rsp)
+}
+
+// AdminListRolesWithResponse The organisation's role catalogue, by key.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/orgs/{org}/roles (the `AdminListRoles` operationId).
+func (c *ClientWithResponses) AdminListRolesWithResponse(ctx context.Context, org OrgPath, reqEditors ...RequestEditorFn) (*AdminListRolesResponse, error) {
+	rsp, err := c.AdminListRoles(ctx, org, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminListRolesResponse(rsp)
+}
+
+// AdminDeleteRoleWithResponse Delete the role; every member holding it loses it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /admin/orgs/{org}/roles/{key} (the `AdminDeleteRole` operationId).
+func (c *ClientWithResponses) AdminDeleteRoleWithResponse(ctx context.Context, org OrgPath, key string, reqEditors ...RequestEditorFn) (*AdminDeleteRoleResponse, error) {
+	rsp, err := c.AdminDeleteRole(ctx, org, key, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminDeleteRoleResponse(rsp)
+}
+
+// AdminSaveRoleWithBodyWithResponse Add the role to the catalogue, or rename it.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /admin/orgs/{org}/roles/{key} (the `AdminSaveRole` operationId).
+func (c *ClientWithResponses) AdminSaveRoleWithBodyWithResponse(ctx context.Context, org OrgPath, key string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminSaveRoleResponse, error) {
+	rsp, err := c.AdminSaveRoleWithBody(ctx, org, key, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminSaveRoleResponse(rsp)
+}
+
+// AdminSaveRoleWithResponse Add the role to the catalogue, or rename it.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /admin/orgs/{org}/roles/{key} (the `AdminSaveRole` operationId).
+func (c *ClientWithResponses) AdminSaveRoleWithResponse(ctx context.Context, org OrgPath, key string, body AdminSaveRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminSaveRoleResponse, error) {
+	rsp, err := c.AdminSaveRole(ctx, org, key, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminSaveRoleResponse(rsp)
+}
+
 // DeleteMeWithBodyWithResponse Delete the account (restorable during the grace period).
 //
 // Needs the password, and a current code when two factors are on. The account becomes
@@ -3697,6 +7958,24 @@ func (c *ClientWithResponses) DeleteMeAppsClientIdWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseDeleteMeAppsClientIdResponse(rsp)
+}
+
+// GetMeEventsWithResponse The person's own security events, newest first.
+//
+// Sign-ins, password and two-factor changes, consents, contact changes, deletion, sessions
+// ended, and what administrators did to the account. An administrator is named by
+// organisation and role only: `actor.account_id`, `ip` and `user_agent` are left out for
+// anyone but the person. Page with `before` (the `next_before` of the previous page).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /me/events (the `GetMeEvents` operationId).
+func (c *ClientWithResponses) GetMeEventsWithResponse(ctx context.Context, params *GetMeEventsParams, reqEditors ...RequestEditorFn) (*GetMeEventsResponse, error) {
+	rsp, err := c.GetMeEvents(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMeEventsResponse(rsp)
 }
 
 // GetMeExportWithResponse Every piece of data about the person, regardless of publicity.
@@ -3970,6 +8249,1103 @@ func (c *ClientWithResponses) PostMeKindResendWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParsePostMeKindResendResponse(rsp)
+}
+
+// ParseAdminBlockAccountResponse parses an HTTP response from a AdminBlockAccountWithResponse call
+func ParseAdminBlockAccountResponse(rsp *http.Response) (*AdminBlockAccountResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminBlockAccountResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminEndSessionsResponse parses an HTTP response from a AdminEndSessionsWithResponse call
+func ParseAdminEndSessionsResponse(rsp *http.Response) (*AdminEndSessionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminEndSessionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminUnblockAccountResponse parses an HTTP response from a AdminUnblockAccountWithResponse call
+func ParseAdminUnblockAccountResponse(rsp *http.Response) (*AdminUnblockAccountResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminUnblockAccountResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminListEventsResponse parses an HTTP response from a AdminListEventsWithResponse call
+func ParseAdminListEventsResponse(rsp *http.Response) (*AdminListEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminListEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EventList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadQuery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminListMembersResponse parses an HTTP response from a AdminListMembersWithResponse call
+func ParseAdminListMembersResponse(rsp *http.Response) (*AdminListMembersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminListMembersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MemberList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadQuery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminListOrgsResponse parses an HTTP response from a AdminListOrgsWithResponse call
+func ParseAdminListOrgsResponse(rsp *http.Response) (*AdminListOrgsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminListOrgsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Orgs []AdminOrg `json:"orgs"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminCreateOrgResponse parses an HTTP response from a AdminCreateOrgWithResponse call
+func ParseAdminCreateOrgResponse(rsp *http.Response) (*AdminCreateOrgResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminCreateOrgResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest AdminOrg
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers AdminCreateOrgResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAdminGetOrgResponse parses an HTTP response from a AdminGetOrgWithResponse call
+func ParseAdminGetOrgResponse(rsp *http.Response) (*AdminGetOrgResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminGetOrgResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminOrg
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminUpdateOrgResponse parses an HTTP response from a AdminUpdateOrgWithResponse call
+func ParseAdminUpdateOrgResponse(rsp *http.Response) (*AdminUpdateOrgResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminUpdateOrgResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminOrg
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminListOrgEventsResponse parses an HTTP response from a AdminListOrgEventsWithResponse call
+func ParseAdminListOrgEventsResponse(rsp *http.Response) (*AdminListOrgEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminListOrgEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EventList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadQuery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminListOrgMembersResponse parses an HTTP response from a AdminListOrgMembersWithResponse call
+func ParseAdminListOrgMembersResponse(rsp *http.Response) (*AdminListOrgMembersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminListOrgMembersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MemberList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadQuery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminAddMemberResponse parses an HTTP response from a AdminAddMemberWithResponse call
+func ParseAdminAddMemberResponse(rsp *http.Response) (*AdminAddMemberResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminAddMemberResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest AdminMemberDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers AdminAddMemberResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAdminRemoveMemberResponse parses an HTTP response from a AdminRemoveMemberWithResponse call
+func ParseAdminRemoveMemberResponse(rsp *http.Response) (*AdminRemoveMemberResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminRemoveMemberResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			AccountId         openapi_types.UUID `json:"account_id"`
+			DeletionScheduled bool               `json:"deletion_scheduled"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminGetMemberResponse parses an HTTP response from a AdminGetMemberWithResponse call
+func ParseAdminGetMemberResponse(rsp *http.Response) (*AdminGetMemberResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminGetMemberResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminMemberDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminUpdateMemberResponse parses an HTTP response from a AdminUpdateMemberWithResponse call
+func ParseAdminUpdateMemberResponse(rsp *http.Response) (*AdminUpdateMemberResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminUpdateMemberResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminMemberDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminListMemberEventsResponse parses an HTTP response from a AdminListMemberEventsWithResponse call
+func ParseAdminListMemberEventsResponse(rsp *http.Response) (*AdminListMemberEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminListMemberEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EventList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadQuery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminSetMemberRolesResponse parses an HTTP response from a AdminSetMemberRolesWithResponse call
+func ParseAdminSetMemberRolesResponse(rsp *http.Response) (*AdminSetMemberRolesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminSetMemberRolesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminMemberDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminListRolesResponse parses an HTTP response from a AdminListRolesWithResponse call
+func ParseAdminListRolesResponse(rsp *http.Response) (*AdminListRolesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminListRolesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Roles []AdminRole `json:"roles"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminDeleteRoleResponse parses an HTTP response from a AdminDeleteRoleWithResponse call
+func ParseAdminDeleteRoleResponse(rsp *http.Response) (*AdminDeleteRoleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminDeleteRoleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminSaveRoleResponse parses an HTTP response from a AdminSaveRoleWithResponse call
+func ParseAdminSaveRoleResponse(rsp *http.Response) (*AdminSaveRoleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminSaveRoleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminRole
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	}
+
+	return response, nil
 }
 
 // ParseDeleteMeResponse parses an HTTP response from a DeleteMeWithResponse call
@@ -4297,6 +9673,46 @@ func ParseDeleteMeAppsClientIdResponse(rsp *http.Response) (*DeleteMeAppsClientI
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetMeEventsResponse parses an HTTP response from a GetMeEventsWithResponse call
+func ParseGetMeEventsResponse(rsp *http.Response) (*GetMeEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMeEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EventList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadQuery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
 
 	}
 

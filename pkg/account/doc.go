@@ -1,6 +1,8 @@
-// Package account is the Go client of Passport's account API (/api/v1/me: profile,
-// publicity, photo, contacts, password, two factors, sessions, connected applications,
-// export, deletion), generated from docs/openapi.yaml by oapi-codegen. Passport's own
+// Package account is the Go client of Passport's APIs: the account API (/api/v1/me:
+// profile, publicity, photo, contacts, password, two factors, sessions, connected
+// applications, security events, export, deletion; scope passport:account) and the admin
+// API (/api/v1/admin: organisations, roles, members, blocking, sessions, security events;
+// scope passport:admin, or an organisation's service account), generated from docs/openapi.yaml by oapi-codegen. Passport's own
 // end-to-end tests use it, so it cannot drift from the server; `make lint` regenerates it
 // and fails on any difference.
 //

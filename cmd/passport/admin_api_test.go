@@ -273,16 +273,22 @@ func TestAdminAPIActions(t *testing.T) {
 	}
 
 	since = maxEventID(t, db)
-	out = adm.mustCall(t, srv, http.StatusOK, "PATCH", memberPath, map[string]any{"position": "Senior dispatcher", "primary": true})
-	if out["position"] != "Senior dispatcher" || out["primary"] != true {
-		t.Errorf("position and primary: %v", out)
+	// The person's primary organisation is elsewhere: this organisation may not take the
+	// mark (it is how they present themselves), and nothing changes.
+	adm.mustCall(t, srv, http.StatusUnprocessableEntity, "PATCH", memberPath, map[string]any{"position": "Senior dispatcher", "primary": true})
+	if n := maxEventID(t, db); n != since {
+		t.Errorf("a refused primary change wrote events")
+	}
+	out = adm.mustCall(t, srv, http.StatusOK, "PATCH", memberPath, map[string]any{"position": "Senior dispatcher"})
+	if out["position"] != "Senior dispatcher" || out["primary"] != false {
+		t.Errorf("position: %v", out)
 	}
 	if p := dbString(t, db, `SELECT string_agg(org_id::text || '=' || is_primary, ',' ORDER BY is_primary) FROM memberships WHERE account_id = $1`,
-		joinerID); p != elsewhere+"=false,"+orgID+"=true" {
+		joinerID); p != orgID+"=false,"+elsewhere+"=true" {
 		t.Errorf("primary marks: %s", p)
 	}
-	if ev := checkEvents(t, db, "position and primary", since, admEvent(passport.EventMembershipChanged, joinerID)); len(ev) == 1 {
-		checkFeed(t, srv, adm, "position and primary", memberPath+"/events", ev[0])
+	if ev := checkEvents(t, db, "position", since, admEvent(passport.EventMembershipChanged, joinerID)); len(ev) == 1 {
+		checkFeed(t, srv, adm, "position", memberPath+"/events", ev[0])
 	}
 
 	since = maxEventID(t, db)

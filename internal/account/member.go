@@ -82,10 +82,13 @@ func (s *Service) Member(ctx context.Context, actor passport.Actor, orgID, accou
 		return nil, memberNotFound()
 	}
 	// The account itself shows only what the organisation's administrators may know: its
-	// memberships elsewhere stay hidden.
+	// memberships elsewhere stay hidden, and so do the sessions of a person who merely joined
+	// (their devices are their own business; an organisation sees those of accounts it manages).
 	a.Memberships = m.Memberships
-	if m.Sessions, err = s.DB.Sessions(ctx, a.ID); err != nil {
-		return nil, err
+	if m.Membership.Managed || actor.Authority.Service() {
+		if m.Sessions, err = s.DB.Sessions(ctx, a.ID); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
 }
@@ -126,9 +129,22 @@ func cleanRoles(roles []string) []string {
 // ChangeMembership edits a member's roles, position or primary mark in orgID. Roles must be
 // in the organisation's catalogue. The next token and userinfo call carry the change.
 func (s *Service) ChangeMembership(ctx context.Context, actor passport.Actor, orgID, accountID string, ch postgres.MembershipChange) error {
-	o, err := s.Org(ctx, actor, orgID)
+	m, err := s.Member(ctx, actor, orgID, accountID)
 	if err != nil {
 		return err
+	}
+	if ch.Primary != nil && *ch.Primary && !actor.Authority.Service() {
+		// The primary mark is how the person presents themselves (public profile, vCard):
+		// an organisation may not take it from another organisation's membership.
+		a, err := s.DB.Account(ctx, accountID)
+		if err != nil {
+			return err
+		}
+		for _, ms := range a.Memberships {
+			if ms.Primary && ms.OrgID != m.Membership.OrgID && !actor.Authority.CanAdminOrg(ms.OrgID) {
+				return passport.FieldError("primary", "Another organisation is this person's primary one: only they or a service administrator can change it.")
+			}
+		}
 	}
 	if ch.Roles != nil {
 		r := cleanRoles(*ch.Roles)
@@ -141,7 +157,7 @@ func (s *Service) ChangeMembership(ctx context.Context, actor passport.Actor, or
 		}
 		ch.Position = &p
 	}
-	return s.DB.ChangeMembership(in(ctx, actor, o.ID), o.ID, accountID, ch)
+	return s.DB.ChangeMembership(in(ctx, actor, m.Membership.OrgID), m.Membership.OrgID, accountID, ch)
 }
 
 // RemoveMember ends a membership. A managed member's account (created by the organisation,
@@ -151,6 +167,12 @@ func (s *Service) RemoveMember(ctx context.Context, actor passport.Actor, orgID,
 	m, err := s.Member(ctx, actor, orgID, accountID)
 	if err != nil {
 		return false, err
+	}
+	if m.Membership.Managed {
+		// Removal would schedule the account's deletion: the same protection as blocking.
+		if err := s.protected(ctx, actor, accountID); err != nil {
+			return false, err
+		}
 	}
 	purgeAt := s.DB.Now().Add(s.DeletionGrace).UTC()
 	var msgs []passport.Outgoing
@@ -166,15 +188,50 @@ func (s *Service) RemoveMember(ctx context.Context, actor passport.Actor, orgID,
 // unless the actor is a service admin: an organisation may end its own membership of a
 // person who joined, but not lock them out of their own account.
 func (s *Service) managedMember(ctx context.Context, actor passport.Actor, orgID, accountID string) (*Member, error) {
-	m, err := s.Member(ctx, actor, orgID, accountID)
-	if err != nil {
+	var m *Member
+	if orgID == "" && actor.Authority.Service() {
+		// A service administrator reaches any account, in an organisation or not.
+		a, err := s.DB.Account(ctx, accountID)
+		if err != nil || a.Status == passport.StatusDeleted {
+			return nil, passport.Errorf(passport.ENOTFOUND, "No such account.")
+		}
+		m = &Member{Account: a}
+	} else {
+		var err error
+		if m, err = s.Member(ctx, actor, orgID, accountID); err != nil {
+			return nil, err
+		}
+		if !m.Membership.Managed && !actor.Authority.Service() {
+			return nil, passport.Errorf(passport.EFORBIDDEN,
+				"This account joined the organisation and is not managed by it: only a service administrator can do this.")
+		}
+	}
+	if err := s.protected(ctx, actor, accountID); err != nil {
 		return nil, err
 	}
-	if !m.Membership.Managed && !actor.Authority.Service() {
-		return nil, passport.Errorf(passport.EFORBIDDEN,
-			"This account joined the organisation and is not managed by it: only a service administrator can do this.")
-	}
 	return m, nil
+}
+
+// protected refuses an action against one's own account, or against an account holding
+// administrative rights the actor does not hold (a service administrator, or the
+// administrator of an organisation outside the actor's scope): an organisation must not be
+// able to lock out those who oversee it or other organisations.
+func (s *Service) protected(ctx context.Context, actor passport.Actor, accountID string) error {
+	if actor.AccountID != "" && actor.AccountID == accountID {
+		return passport.Errorf(passport.EFORBIDDEN, "You cannot do this to your own account.")
+	}
+	grants, err := s.DB.AdminGrants(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	for _, g := range grants {
+		if (g.Role == passport.RoleServiceAdmin && !actor.Authority.Service()) ||
+			(g.OrgID != "" && !actor.Authority.CanAdminOrg(g.OrgID)) {
+			return passport.Errorf(passport.EFORBIDDEN,
+				"This account holds administrative rights beyond yours: only a service administrator can do this.")
+		}
+	}
+	return nil
 }
 
 // SetBlocked blocks or unblocks a member's account. Blocking ends every session and revokes
@@ -184,7 +241,7 @@ func (s *Service) SetBlocked(ctx context.Context, actor passport.Actor, orgID, a
 	if err != nil {
 		return err
 	}
-	return s.DB.SetBlocked(in(ctx, actor, m.Membership.OrgID), accountID, m.Membership.OrgID, blocked)
+	return s.DB.SetBlocked(in(ctx, actor, m.Membership.OrgID), m.Account.ID, m.Membership.OrgID, blocked)
 }
 
 // EndSessions ends every session of a member and revokes their tokens.
@@ -198,7 +255,8 @@ func (s *Service) EndSessions(ctx context.Context, actor passport.Actor, orgID, 
 
 // OrgOfAccount finds the organisation through which the actor reaches an account: the
 // first of its memberships in scope (the account routes of the admin API name no
-// organisation). Returns ENOTFOUND when none is in scope.
+// organisation); "" for a service administrator and an account in none. Returns ENOTFOUND
+// when none is in scope.
 func (s *Service) OrgOfAccount(ctx context.Context, actor passport.Actor, accountID string) (string, error) {
 	a, err := s.DB.Account(ctx, accountID)
 	if err != nil || a.Status == passport.StatusDeleted {
@@ -206,10 +264,13 @@ func (s *Service) OrgOfAccount(ctx context.Context, actor passport.Actor, accoun
 	}
 	for _, managedFirst := range []bool{true, false} {
 		for _, ms := range a.Memberships {
-			if ms.Managed == managedFirst && actor.Authority.CanAdminOrg(ms.OrgID) {
+			if ms.Managed == managedFirst && ms.OrgStatus == passport.OrgActive && actor.Authority.CanAdminOrg(ms.OrgID) {
 				return ms.OrgID, nil
 			}
 		}
+	}
+	if actor.Authority.Service() {
+		return "", nil // a service administrator reaches accounts in no organisation too
 	}
 	return "", passport.Errorf(passport.ENOTFOUND, "No such account.")
 }
@@ -238,6 +299,10 @@ func (s *Service) Events(ctx context.Context, actor passport.Actor, f EventFilte
 		}
 		pf.AccountID = m.Account.ID
 		pf.OrgIDs = actor.Authority.Orgs()
+		if !m.Membership.Managed && !actor.Authority.Service() {
+			// A person who joined: the organisation sees their history from the joining on.
+			pf.Since = m.Membership.CreatedAt
+		}
 	case f.OrgID != "":
 		o, err := s.Org(ctx, actor, f.OrgID)
 		if err != nil {

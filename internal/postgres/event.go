@@ -70,7 +70,8 @@ type EventFilter struct {
 	AccountID string
 	OrgIDs    []string
 	All       bool
-	Before    int64 // keyset cursor: only events with a smaller id; 0 for the newest
+	Before    int64     // keyset cursor: only events with a smaller id; 0 for the newest
+	Since     time.Time // only events at or after this time; zero for all
 	Limit     int
 }
 
@@ -106,6 +107,9 @@ func (db *DB) Events(ctx context.Context, f EventFilter) ([]passport.Event, erro
 	}
 	if f.Before > 0 {
 		where += ` AND e.id < ` + arg(f.Before)
+	}
+	if !f.Since.IsZero() {
+		where += ` AND e.at >= ` + arg(f.Since)
 	}
 	rows, err := db.pool.Query(ctx, `
 		SELECT `+eventColumns+`

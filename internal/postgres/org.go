@@ -153,13 +153,18 @@ func (db *DB) DeleteRole(ctx context.Context, orgID, key string) error {
 	})
 }
 
-// AdminGrants returns an account's administrative grants.
+// AdminGrants returns an account's administrative grants that are in force: those of
+// disabled organisations are left out.
 func (db *DB) AdminGrants(ctx context.Context, accountID string) ([]passport.Grant, error) {
 	if !isUUID(accountID) {
 		return nil, nil
 	}
-	rows, _ := db.pool.Query(ctx, `SELECT role, coalesce(org_id::text, '') AS org_id FROM admin_grants
-		WHERE account_id = $1 ORDER BY role, org_id`, accountID)
+	// A disabled organisation's grants give no authority: disabling is the kill switch for
+	// its administrators too (a service admin enables it again).
+	rows, _ := db.pool.Query(ctx, `SELECT g.role, coalesce(g.org_id::text, '') AS org_id FROM admin_grants g
+		WHERE g.account_id = $1 AND (g.org_id IS NULL OR EXISTS (
+			SELECT 1 FROM organisations o WHERE o.id = g.org_id AND o.status = 'active'))
+		ORDER BY g.role, g.org_id`, accountID)
 	return pgx.CollectRows(rows, pgx.RowToStructByNameLax[passport.Grant])
 }
 

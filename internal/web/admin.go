@@ -155,6 +155,13 @@ func (s *Server) adminAPIAuth(next echo.HandlerFunc) echo.HandlerFunc {
 				if cl.AdminOrgID == "" || cl.Disabled {
 					return adminNotFound()
 				}
+				// A disabled organisation's service account acts no more (its grants neither).
+				if o, err := s.db.Org(ctx, cl.AdminOrgID); err != nil || o.Status != passport.OrgActive {
+					if err != nil && passport.ErrorCode(err) != passport.ENOTFOUND {
+						return err
+					}
+					return adminNotFound()
+				}
 				actor = account.ServiceAccount(cl.ID, cl.AdminOrgID, c.RealIP(), c.Request().UserAgent())
 			} else {
 				a, err := s.db.Account(ctx, t.AccountID)
@@ -166,6 +173,13 @@ func (s *Server) adminAPIAuth(next echo.HandlerFunc) echo.HandlerFunc {
 				}
 				if actor, err = s.adminPerson(c, a, t.ClientID); err != nil {
 					return err
+				}
+				// The step-up holds for tokens too: a change needs a sign-in younger than
+				// ReauthAfter behind the token (refreshing does not renew it).
+				if m := c.Request().Method; m != http.MethodGet && m != http.MethodHead &&
+					(t.AuthTime == nil || s.db.Now().Sub(*t.AuthTime) > s.cfg.Admin.ReauthAfter) {
+					return passport.Errorf(passport.EFORBIDDEN,
+						"The sign-in behind this token is too old for this change: sign in again and try again.")
 				}
 			}
 		} else {

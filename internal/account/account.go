@@ -27,6 +27,11 @@ type Service struct {
 	Rules passport.Rules
 	// DeletionGrace is how long a scheduled deletion waits (SPEC §5).
 	DeletionGrace time.Duration
+	// Limits bound wrong-password attempts.
+	Limits Limits
+	// Notices builds the messages a change sends the person (a Notice… kind, the moment it
+	// is about) in their language; nil sends none.
+	Notices func(kind string, a *passport.Account, at time.Time) ([]passport.Outgoing, error)
 	// DeletionNotices builds the messages of a scheduled deletion (the notice and the held
 	// final one) in the account's language; nil sends none.
 	DeletionNotices func(a *passport.Account, purgeAt time.Time) ([]passport.Outgoing, error)

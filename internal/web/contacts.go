@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/passport-idp/passport/internal/account"
 	"github.com/passport-idp/passport/internal/i18n"
 	"github.com/passport-idp/passport/internal/passport"
 	"github.com/passport-idp/passport/internal/postgres"
@@ -183,50 +184,24 @@ func (s *Server) confirmChange(ctx context.Context, a *passport.Account, kind, c
 // passwordChangedNotice is the email that tells the person their password changed, queued
 // with the change (db.ChangePassword) by the cabinet and by a forgotten-password reset.
 func (s *Server) passwordChangedNotice(a *passport.Account) ([]passport.Outgoing, error) {
+	return s.notices(account.NoticePasswordChanged, a, s.db.Now())
+}
+
+// changePassword changes the person's own password (internal/account).
+func (s *Server) changePassword(ctx context.Context, a *passport.Account, current, next string) error {
+	return s.acct.ChangePassword(ctx, self(ctx, a.ID), a, current, next)
+}
+
+// notices are the messages internal/account's actions send the person.
+func (s *Server) notices(kind string, a *passport.Account, at time.Time) ([]passport.Outgoing, error) {
 	if a.Email == "" {
 		return nil, nil
 	}
-	m, err := s.message(passport.ChannelEmail, a.Email, "password_changed", a, MessageData{At: s.db.Now()})
+	m, err := s.message(passport.ChannelEmail, a.Email, kind, a, MessageData{At: at})
 	if err != nil {
 		return nil, err
 	}
 	return []passport.Outgoing{m}, nil
-}
-
-// changePassword checks the current password (rate-limited like sign-in), applies the
-// policy, and then signs the person out everywhere and tells them by email.
-func (s *Server) changePassword(ctx context.Context, a *passport.Account, current, next string) error {
-	key := "password:" + a.ID
-	if n, _, err := s.db.Hit(ctx, key, s.cfg.RateWindow); err != nil {
-		return err
-	} else if n > s.cfg.RatePerAccount {
-		return &passport.Error{Code: passport.ELIMITED, Field: "current_password", Message: "Too many attempts. Try again later."}
-	}
-	if ok, _, err := passport.CheckPassword(ctx, a.PasswordHash, current, s.cfg.Argon2); err != nil {
-		return err
-	} else if !ok {
-		return passport.FieldError("current_password", "This is not your current password.")
-	}
-	if err := passport.CheckPasswordPolicy(next, a.Login); err != nil {
-		e := *passport.AsError(err)
-		e.Field = "new_password"
-		return &e
-	}
-	if next == current {
-		return passport.FieldError("new_password", "Choose a password different from the current one.")
-	}
-	hash, err := passport.HashPassword(ctx, next, s.cfg.Argon2)
-	if err != nil {
-		return err
-	}
-	notice, err := s.passwordChangedNotice(a)
-	if err != nil {
-		return err
-	}
-	if err := s.db.ChangePassword(ctx, a.ID, hash, notice); err != nil {
-		return err
-	}
-	return s.db.ResetLimit(ctx, key)
 }
 
 // SessionView is a session as the cabinet and the API show it.

@@ -117,7 +117,8 @@ func New(cfg Config, db *postgres.DB, provider OIDC, log *slog.Logger) (*Server,
 	}
 	s := &Server{cfg: cfg, db: db, oidc: provider, log: log, pages: pages, cat: cat, dummyHash: dummy,
 		cookie: newCookieNames(cfg.Secure), msgs: newMessageTemplates(cfg.MessagesDir, cfg.DefaultLocale)}
-	s.acct = &account.Service{DB: db, Rules: cfg.Rules, Argon2: cfg.Argon2, DeletionGrace: cfg.DeletionGrace, DeletionNotices: s.deletionNotices}
+	s.acct = &account.Service{DB: db, Rules: cfg.Rules, Argon2: cfg.Argon2, DeletionGrace: cfg.DeletionGrace,
+		Limits: account.Limits{Window: cfg.RateWindow, PerAccount: cfg.RatePerAccount}, Notices: s.notices, DeletionNotices: s.deletionNotices}
 	s.policies = map[string]template.HTML{}
 	for lang, doc := range cfg.Policies {
 		if s.policies[lang], err = markdown(doc); err != nil {

@@ -9,7 +9,7 @@ GO    ?= $(shell scripts/ensure-go.sh)
 DEV_SECRET := $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/passport/dev-secret-key
 export PASSPORT_TEST_DATABASE_URL ?= postgres://passport:passport@127.0.0.1:5432/postgres?sslmode=disable
 
-.PHONY: run test db browser build lint clean bench
+.PHONY: run test db browser build lint clean bench bench-members
 
 ## run: bring up PostgreSQL, migrate, create the demo account and client, serve on :8080
 run: db build $(DEV_SECRET)
@@ -35,7 +35,8 @@ build:
 	$(GO) build -o bin/passport ./cmd/passport
 
 ## bench: start `passport serve` pinned to one CPU, load every hot path from cmd/passport-bench,
-## print a table per scenario (also written to bench-results/), then run the micro-benchmarks
+## print a table per scenario (also written to bench-results/), then the member list at
+## 100,000 accounts (cmd/passport-bench-members), then run the micro-benchmarks
 BENCH_FLAGS ?= -duration 10s -warmup 2s -concurrency 32
 bench: db build
 	$(GO) build -o bin/passport-bench ./cmd/passport-bench
@@ -45,7 +46,20 @@ bench: db build
 		echo "bench: taskset or a second CPU is missing: the server is NOT pinned to one CPU"; \
 		bin/passport-bench -server bin/passport -cpu "" $(BENCH_FLAGS); \
 	fi
+	@$(MAKE) --no-print-directory bench-members
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/passport ./internal/oidc ./internal/postgres ./internal/jobs ./internal/i18n
+
+## bench-members: the admin member list at 100,000 accounts, per page (p50/p95/p99), for the
+## account action and through the admin API on a server pinned to one CPU (bench-results/members-latest.md)
+MEMBERS_FLAGS ?= -duration 5s -warmup 1s -concurrency 4
+bench-members: db build
+	$(GO) build -o bin/passport-bench-members ./cmd/passport-bench-members
+	@if command -v taskset >/dev/null && [ "$$(nproc)" -ge 2 ]; then \
+		taskset -c 0 bin/passport-bench-members -server bin/passport -cpu 1 $(MEMBERS_FLAGS); \
+	else \
+		echo "bench-members: taskset or a second CPU is missing: the server is NOT pinned to one CPU"; \
+		bin/passport-bench-members -server bin/passport -cpu "" $(MEMBERS_FLAGS); \
+	fi
 
 ## lint: formatting, a tidy go.mod, the Go client generated from docs/openapi.yaml, vet and staticcheck (pinned; fetched through the module proxy)
 lint:

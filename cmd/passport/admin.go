@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"slices"
 	"strings"
+	"text/tabwriter"
 
+	"github.com/passport-idp/passport/internal/account"
 	"github.com/passport-idp/passport/internal/config"
 	"github.com/passport-idp/passport/internal/passport"
 	"github.com/passport-idp/passport/internal/postgres"
@@ -36,33 +40,6 @@ func (e cliEnv) migrate(args []string) error {
 	return nil
 }
 
-// newAccount validates the fields of `user create` and builds the account, hashing the
-// password. Nothing is written.
-func newAccount(login, email, password, given, family string, p passport.Argon2Params) (*passport.Account, error) {
-	if err := passport.ValidateLogin(login); err != nil {
-		return nil, err
-	}
-	email, err := passport.NormalizeEmail(email)
-	if err != nil {
-		return nil, err
-	}
-	if err := passport.ValidateName("given_name", "Given name", given); err != nil {
-		return nil, err
-	}
-	if err := passport.ValidateName("family_name", "Family name", family); err != nil {
-		return nil, err
-	}
-	if err := passport.CheckPasswordPolicy(password, login); err != nil {
-		return nil, err
-	}
-	hash, err := passport.HashPassword(context.Background(), password, p)
-	if err != nil {
-		return nil, err
-	}
-	return &passport.Account{Login: strings.TrimSpace(login), Email: email, GivenName: strings.TrimSpace(given),
-		FamilyName: strings.TrimSpace(family), PasswordHash: hash, RegistrationMethod: passport.RegisteredAdmin}, nil
-}
-
 func argon2Params(cfg config.Config) passport.Argon2Params {
 	return passport.Argon2Params{MemoryKiB: uint32(cfg.Password.Argon2MemoryKiB),
 		Iterations: uint32(cfg.Password.Argon2Iterations), Parallelism: uint8(cfg.Password.Argon2Parallelism)}
@@ -79,16 +56,39 @@ func (e cliEnv) userCreate(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	return e.write(*cfgPath, func(cfg config.Config) (func(*postgres.DB) error, error) {
-		a, err := newAccount(*login, *email, *password, *given, *family, argon2Params(cfg))
-		return func(db *postgres.DB) error {
-			if err := db.CreateAccount(e.ctx, a); err != nil {
-				return err
-			}
-			fmt.Fprintln(e.stdout, a.ID)
-			return nil
-		}, err
+	return e.act(*cfgPath, func(svc *account.Service) error {
+		a, err := svc.CreateAccount(e.ctx, account.System(), account.NewAccount{Login: *login, Email: *email,
+			Password: *password, GivenName: *given, FamilyName: *family})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, a.ID)
+		return nil
 	})
+}
+
+// service is the account actions over db, configured as the server configures them: the
+// commands below call them as the system (account.System), never the store's SQL directly,
+// so a change made here is the same change, with the same security event, as in the console.
+func (e cliEnv) service(cfg config.Config, db *postgres.DB) *account.Service {
+	return &account.Service{DB: db, Argon2: argon2Params(cfg), Rules: profileRules(cfg),
+		DeletionGrace: cfg.Account.DeletionGrace.Duration}
+}
+
+// act runs a command that works through internal/account. Each action is one transaction,
+// so a refused command has written nothing. rename maps a domain error's field to the flag
+// that carries it, in pairs ("roles", "role").
+func (e cliEnv) act(cfgPath string, do func(*account.Service) error, rename ...string) error {
+	cfg, err := e.config(cfgPath)
+	if err != nil {
+		return err
+	}
+	db, err := e.open(cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return userError(do(e.service(cfg, db)), rename...)
 }
 
 // write runs an admin command that changes the database: prepare validates the input
@@ -114,28 +114,45 @@ func (e cliEnv) write(cfgPath string, prepare func(config.Config) (func(*postgre
 func (e cliEnv) clientCreate(args []string) error {
 	fs, cfgPath := e.flags("client create",
 		"client create --id ID [--secret S] --redirect-uri URI [--redirect-uri URI ...]\n"+
-			"       [--post-logout-redirect-uri URI ...] [--public] [--name NAME] [--grant-type G ...] [--config FILE]")
+			"       [--post-logout-redirect-uri URI ...] [--public] [--name NAME] [--grant-type G ...]\n"+
+			"       [--scope S ...] [--admin-org ALIAS] [--config FILE]")
 	id := fs.String("id", "", "client ID (required)")
 	secret := fs.String("secret", "", "client secret for a confidential client; generated and printed when omitted")
 	public := fs.Bool("public", false, "public client (no secret; PKCE S256 required)")
 	name := fs.String("name", "", "name shown to people on the consent page")
 	mfa := fs.Bool("require-2fa", false, "people sign in to this client with two factors (they set one up if they have none)")
+	adminOrg := fs.String("admin-org", "", "bind the client to this organisation (alias) as a service account: its\n"+
+		"client_credentials tokens act as an org_admin of it in the admin API (needs\n"+
+		"--grant-type client_credentials and --scope "+passport.ScopeAdmin+")")
 	var redirects, logouts, grants, scopes multi
 	fs.Var(&redirects, "redirect-uri", "redirect URI, exact match (repeatable)")
 	fs.Var(&logouts, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
 	fs.Var(&grants, "grant-type", "authorization_code, refresh_token or client_credentials (repeatable;\n"+
 		"default authorization_code and refresh_token)")
 	fs.Var(&scopes, "scope", "an extra scope the client may request, e.g. passport:account for a first-party\n"+
-		"app that manages the person's own account through /api/v1/me (repeatable)")
+		"app that manages the person's own account through /api/v1/me, or passport:admin for the admin\n"+
+		"API (repeatable)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	return e.write(*cfgPath, func(config.Config) (func(*postgres.DB) error, error) {
+	return e.write(*cfgPath, func(cfg config.Config) (func(*postgres.DB) error, error) {
 		c, generated, err := newClient(*id, *secret, *name, *public, redirects, logouts, grants)
-		if c != nil {
-			c.Scopes, c.RequireMFA = scopes, *mfa
+		if err != nil {
+			return nil, err
+		}
+		c.Scopes, c.RequireMFA = scopes, *mfa
+		if *adminOrg != "" && (!slices.Contains(c.Scopes, passport.ScopeAdmin) || !c.HasGrant(passport.GrantClientCredentials)) {
+			return nil, fmt.Errorf("--admin-org: a service account needs --grant-type %s and --scope %s",
+				passport.GrantClientCredentials, passport.ScopeAdmin)
 		}
 		return func(db *postgres.DB) error {
+			if *adminOrg != "" {
+				o, err := findOrg(e.ctx, e.service(cfg, db), "admin-org", *adminOrg)
+				if err != nil {
+					return err
+				}
+				c.AdminOrgID = o.ID
+			}
 			if err := db.CreateClient(e.ctx, c); err != nil {
 				return err
 			}
@@ -143,9 +160,187 @@ func (e cliEnv) clientCreate(args []string) error {
 			if generated != "" {
 				fmt.Fprintf(e.stdout, "client_secret: %s\n(shown once: only its hash is stored)\n", generated)
 			}
+			if *adminOrg != "" {
+				fmt.Fprintf(e.stdout, "service account of organisation %s (%s)\n", *adminOrg, c.AdminOrgID)
+			}
 			return nil
-		}, err
+		}, nil
 	})
+}
+
+// need refuses a command line that lacks a required flag (a usage mistake: exit 2).
+func need(fs *flag.FlagSet, flags ...string) error {
+	for _, name := range flags {
+		if fs.Lookup(name).Value.String() == "" {
+			fmt.Fprintf(fs.Output(), "--%s is required\n", name)
+			fs.Usage()
+			return errUsage
+		}
+	}
+	return nil
+}
+
+// findOrg returns the organisation a flag names by alias (or id), or an error naming the flag.
+func findOrg(ctx context.Context, svc *account.Service, flagName, ref string) (*passport.Organisation, error) {
+	o, err := svc.Org(ctx, account.System(), strings.TrimSpace(ref))
+	if passport.ErrorCode(err) == passport.ENOTFOUND {
+		return nil, fmt.Errorf("--%s: no organisation has the alias %q", flagName, ref)
+	}
+	return o, err
+}
+
+// findLogin returns the account with this login, or an error naming --login. A deleted
+// account has no login any more.
+func findLogin(ctx context.Context, svc *account.Service, login string) (*passport.Account, error) {
+	a, err := svc.DB.AccountByLogin(ctx, strings.TrimSpace(login))
+	if passport.ErrorCode(err) == passport.ENOTFOUND || (err == nil && a.Status == passport.StatusDeleted) {
+		return nil, fmt.Errorf("--login: no account has the login %q", login)
+	}
+	return a, err
+}
+
+func (e cliEnv) orgCreate(args []string) error {
+	fs, cfgPath := e.flags("org create", "org create --alias A --name N [--config FILE]")
+	alias := fs.String("alias", "", "alias (required): lower-case letters, digits and hyphens; names the organisation\n"+
+		"in the organization claim and never changes")
+	name := fs.String("name", "", "display name (required)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := need(fs, "alias", "name"); err != nil {
+		return err
+	}
+	return e.act(*cfgPath, func(svc *account.Service) error {
+		o, err := svc.CreateOrg(e.ctx, account.System(), *alias, *name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, o.ID)
+		return nil
+	})
+}
+
+func (e cliEnv) orgList(args []string) error {
+	fs, cfgPath := e.flags("org list", "org list [--config FILE]")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return e.act(*cfgPath, func(svc *account.Service) error {
+		orgs, err := svc.Orgs(e.ctx, account.System())
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(w, "ALIAS\tNAME\tSTATUS\tID")
+		for _, o := range orgs {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", o.Alias, o.Name, o.Status, o.ID)
+		}
+		return w.Flush()
+	})
+}
+
+func (e cliEnv) orgRole(args []string) error {
+	fs, cfgPath := e.flags("org role", "org role --org A --key K --name-en N [--name-ru N] [--name-et N] [--name-nl N] [--name-sv N] [--config FILE]")
+	org := fs.String("org", "", "the organisation's alias (required)")
+	key := fs.String("key", "", "the role's key in claims (required): lower-case letters, digits, - and _")
+	names := map[string]*string{}
+	for _, lang := range account.Languages {
+		names[lang] = fs.String("name-"+lang, "", "display name in "+lang)
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := need(fs, "org", "key"); err != nil {
+		return err
+	}
+	return e.act(*cfgPath, func(svc *account.Service) error {
+		o, err := findOrg(e.ctx, svc, "org", *org)
+		if err != nil {
+			return err
+		}
+		r := passport.Role{Key: *key, Names: map[string]string{}}
+		for lang, n := range names {
+			r.Names[lang] = *n
+		}
+		if err := svc.SaveRole(e.ctx, account.System(), o.ID, r); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "role %s saved in %s\n", strings.TrimSpace(*key), o.Alias)
+		return nil
+	}, "names", "name-*")
+}
+
+// adminGrant gives (or, with grant false, takes away) an administrative role.
+func (e cliEnv) adminGrant(args []string, grant bool) error {
+	verb := map[bool]string{true: "grant", false: "revoke"}[grant]
+	fs, cfgPath := e.flags("admin "+verb, "admin "+verb+" --login L --role service_admin|org_admin|reviewer [--org A] [--config FILE]")
+	login := fs.String("login", "", "the account's login (required)")
+	role := fs.String("role", "", "service_admin (everything), org_admin or reviewer (of --org) (required)")
+	org := fs.String("org", "", "the organisation's alias, for org_admin and reviewer")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := need(fs, "login", "role"); err != nil {
+		return err
+	}
+	return e.act(*cfgPath, func(svc *account.Service) error {
+		a, err := findLogin(e.ctx, svc, *login)
+		if err != nil {
+			return err
+		}
+		ref, what := "", *role
+		if *org != "" {
+			o, err := findOrg(e.ctx, svc, "org", *org)
+			if err != nil {
+				return err
+			}
+			ref, what = o.ID, *role+" of "+o.Alias
+		}
+		if !grant {
+			err := svc.Revoke(e.ctx, account.System(), a.ID, *role, ref)
+			if passport.ErrorCode(err) == passport.ENOTFOUND {
+				return fmt.Errorf("%s does not hold %s", a.Login, what)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "revoked %s from %s\n", what, a.Login)
+			return nil
+		}
+		if err := svc.Grant(e.ctx, account.System(), a.ID, *role, ref); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "granted %s to %s\n", what, a.Login)
+		return nil
+	})
+}
+
+func (e cliEnv) memberAdd(args []string) error {
+	fs, cfgPath := e.flags("member add", "member add --org A --login L [--role R ...] [--position P] [--config FILE]")
+	org := fs.String("org", "", "the organisation's alias (required)")
+	login := fs.String("login", "", "the account's login (required)")
+	position := fs.String("position", "", "the member's position")
+	var roles multi
+	fs.Var(&roles, "role", "a role of the organisation's catalogue (repeatable)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := need(fs, "org", "login"); err != nil {
+		return err
+	}
+	return e.act(*cfgPath, func(svc *account.Service) error {
+		o, err := findOrg(e.ctx, svc, "org", *org)
+		if err != nil {
+			return err
+		}
+		// An existing account joins: an unmanaged member, whose account stays theirs.
+		a, err := svc.AddMember(e.ctx, account.System(), o.ID, *login, roles, *position)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, a.ID)
+		return nil
+	}, "roles", "role")
 }
 
 // newClient validates and builds a client; when a confidential client has no secret one is
@@ -175,14 +370,21 @@ func newClient(id, secret, name string, public bool, redirects, logouts, grants 
 	return c, generated, nil
 }
 
-// userError shows a domain error's message, naming the flag it is about.
-func userError(err error) error {
+// userError shows a domain error's message, naming the flag it is about; rename maps a
+// field to its flag where the names differ, in pairs.
+func userError(err error, rename ...string) error {
 	if err == nil {
 		return nil
 	}
 	if e, ok := err.(*passport.Error); ok && e.Code != passport.EINTERNAL {
 		if e.Field != "" {
-			return fmt.Errorf("--%s: %s", strings.ReplaceAll(e.Field, "_", "-"), e.English())
+			field := e.Field
+			for i := 0; i+1 < len(rename); i += 2 {
+				if rename[i] == field {
+					field = rename[i+1]
+				}
+			}
+			return fmt.Errorf("--%s: %s", strings.ReplaceAll(field, "_", "-"), e.English())
 		}
 		return fmt.Errorf("%s", e.English())
 	}
@@ -191,13 +393,25 @@ func userError(err error) error {
 
 // Demo credentials for `make run`; printed on every start so a newcomer can sign in.
 const (
-	demoLogin        = "demo"
-	demoPassword     = "passport-demo-42"
-	demoClientID     = "demo-app"
-	demoClientSecret = "demo-app-secret-change-me"
+	demoLogin         = "demo"
+	demoPassword      = "passport-demo-42"
+	demoClientID      = "demo-app"
+	demoClientSecret  = "demo-app-secret-change-me"
+	demoOrgAlias      = "demo"
+	demoOrgName       = "Demo Transport Ltd"
+	demoAdminLogin    = "demo-admin"
+	demoAdminPassword = "passport-admin-42"
 )
 
 var demoRedirects = []string{"http://localhost:8081/callback", "https://oidcdebugger.com/debug"}
+
+// demoRoles is the demo organisation's role catalogue, named in every language.
+var demoRoles = []passport.Role{
+	{Key: "driver", Names: map[string]string{"en": "Driver", "ru": "Водитель", "et": "Sõidukijuht", "nl": "Chauffeur", "sv": "Förare"}},
+	{Key: "operator", Names: map[string]string{"en": "Operator", "ru": "Оператор", "et": "Operaator", "nl": "Operator", "sv": "Operatör"}},
+	{Key: "controller", Names: map[string]string{"en": "Controller", "ru": "Контролёр", "et": "Kontrolör", "nl": "Controleur", "sv": "Kontrollant"}},
+	{Key: "manager", Names: map[string]string{"en": "Manager", "ru": "Руководитель", "et": "Juhataja", "nl": "Manager", "sv": "Chef"}},
+}
 
 func (e cliEnv) demo(args []string) error {
 	fs, cfgPath := e.flags("demo", "demo [--config FILE]")
@@ -213,47 +427,95 @@ func (e cliEnv) demo(args []string) error {
 		return err
 	}
 	defer db.Close()
-	if err := ensureDemo(e.ctx, db, argon2Params(cfg)); err != nil {
+	if err := ensureDemo(e.ctx, e.service(cfg, db)); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, `
   Passport is starting at %[1]s
 
-  Demo account:  login %[2]q, password %[3]q
+  Demo account:  login %[2]q, password %[3]q (a %[10]s member of %[8]q)
   Demo client:   client_id %[4]q, client_secret %[5]q
                  redirect URIs %[6]s
-  Try it:        %[1]s/authorize?client_id=%[4]s&response_type=code&scope=openid%%20profile%%20email&redirect_uri=%[7]s&state=demo
+  Try it:        %[1]s/authorize?client_id=%[4]s&response_type=code&scope=openid%%20profile%%20email%%20organization&redirect_uri=%[7]s&state=demo
+  Demo admin:    login %[11]q, password %[12]q: administrator of %[8]q (alias %[9]q)
+                 at %[1]s/admin; administrators need two-factor authentication, so the
+                 console first asks to turn it on (%[1]s/profile/2fa)
   Discovery:     %[1]s/.well-known/openid-configuration
 
-`, cfg.Issuer, demoLogin, demoPassword, demoClientID, demoClientSecret, strings.Join(demoRedirects, ", "), demoRedirects[1])
+`, cfg.Issuer, demoLogin, demoPassword, demoClientID, demoClientSecret, strings.Join(demoRedirects, ", "), demoRedirects[1],
+		demoOrgName, demoOrgAlias, demoRoles[0].Key, demoAdminLogin, demoAdminPassword)
 	return nil
 }
 
-func ensureDemo(ctx context.Context, db *postgres.DB, p passport.Argon2Params) error {
+// ensureDemo creates whatever of the demo is missing, through the account actions as the
+// system: the demo person, the client, the organisation with its roles, its administrator
+// and the person's membership. Running it again changes nothing (and records nothing).
+func ensureDemo(ctx context.Context, svc *account.Service) error {
+	db, sys := svc.DB, account.System()
 	if _, err := db.AccountByLogin(ctx, demoLogin); passport.ErrorCode(err) == passport.ENOTFOUND {
-		a, err := newAccount(demoLogin, "demo@example.com", demoPassword, "Demo", "Person", p)
+		a, err := svc.Validate(ctx, account.NewAccount{Login: demoLogin, Email: "demo@example.com", Password: demoPassword,
+			GivenName: "Demo", FamilyName: "Person", Method: passport.RegisteredSelf})
 		if err != nil {
 			return err
 		}
 		// A person who signed up, as a newcomer trying Passport would be: nothing is locked
 		// (an issued account's names and birth date are the organisation's).
-		a.Nickname, a.RegistrationMethod = "demo", passport.RegisteredSelf
-		if err := db.CreateAccount(ctx, a); err != nil && passport.ErrorCode(err) != passport.EINVALID {
+		a.Nickname = "demo"
+		if err := db.CreateAccount(passport.WithActor(ctx, sys), a); err != nil && passport.ErrorCode(err) != passport.EINVALID {
 			return err
 		}
 	} else if err != nil {
 		return err
 	}
 	exists, err := db.ClientExists(ctx, demoClientID)
-	if err != nil || exists {
-		return err
-	}
-	c, _, err := newClient(demoClientID, demoClientSecret, "Demo application", false, demoRedirects,
-		[]string{"http://localhost:8081/"}, nil)
 	if err != nil {
 		return err
 	}
-	if err := db.CreateClient(ctx, c); err != nil && passport.ErrorCode(err) != passport.EINVALID {
+	if !exists {
+		c, _, err := newClient(demoClientID, demoClientSecret, "Demo application", false, demoRedirects,
+			[]string{"http://localhost:8081/"}, nil)
+		if err != nil {
+			return err
+		}
+		if err := db.CreateClient(ctx, c); err != nil && passport.ErrorCode(err) != passport.EINVALID {
+			return err
+		}
+	}
+
+	o, err := svc.Org(ctx, sys, demoOrgAlias)
+	if passport.ErrorCode(err) == passport.ENOTFOUND {
+		o, err = svc.CreateOrg(ctx, sys, demoOrgAlias, demoOrgName)
+	}
+	if err != nil {
+		return err
+	}
+	have, err := svc.Roles(ctx, sys, o.ID)
+	if err != nil {
+		return err
+	}
+	for _, r := range demoRoles {
+		if !slices.ContainsFunc(have, func(h passport.Role) bool { return h.Key == r.Key }) {
+			if err := svc.SaveRole(ctx, sys, o.ID, r); err != nil {
+				return err
+			}
+		}
+	}
+
+	admin, err := db.AccountByLogin(ctx, demoAdminLogin)
+	if passport.ErrorCode(err) == passport.ENOTFOUND {
+		admin, err = svc.CreateAccount(ctx, sys, account.NewAccount{Login: demoAdminLogin, Email: "demo-admin@example.com",
+			Password: demoAdminPassword, GivenName: "Demo", FamilyName: "Administrator"})
+	}
+	if err != nil {
+		return err
+	}
+	// Granting a role the account holds changes nothing and records nothing.
+	if err := svc.Grant(ctx, sys, admin.ID, passport.RoleOrgAdmin, o.ID); err != nil {
+		return err
+	}
+	// The demo person joined the organisation (an unmanaged member: the account is theirs).
+	if _, err := svc.AddMember(ctx, sys, o.ID, demoLogin, []string{"driver"}, "Bus driver"); err != nil &&
+		passport.ErrorCode(err) != passport.ECONFLICT {
 		return err
 	}
 	return nil

@@ -86,10 +86,7 @@ func appSection(t *testing.T, page, clientID string) string {
 func TestPrivateProfileOverridesEveryLevel(t *testing.T) {
 	srv := startServer(t, "")
 	id := setupSelfUser(t, "wt-private", "private-switch-41")
-	if _, err := openDB(t).Pool().Exec(context.Background(),
-		`UPDATE accounts SET organization = 'Analytical Engines', position = 'Programmer' WHERE id = $1`, id); err != nil {
-		t.Fatal(err)
-	}
+	joinOrg(t, setupOrg(t, "wt-analytical-engines", "Analytical Engines"), id, false, "Programmer")
 	b := newBrowser(t, srv)
 	signInDirectly(t, b, "wt-private", "private-switch-41")
 
@@ -568,9 +565,10 @@ func TestWalkthroughPagesInRussian(t *testing.T) {
 	secret := setupClient(t, "wt-ru")
 	id := setupSelfUser(t, "wt-ru-user", "russian-words-51")
 	if _, err := openDB(t).Pool().Exec(context.Background(),
-		`UPDATE accounts SET phone = '+3725559876', phone_verified = true, organization = 'Орг', position = 'Инженер' WHERE id = $1`, id); err != nil {
+		`UPDATE accounts SET phone = '+3725559876', phone_verified = true WHERE id = $1`, id); err != nil {
 		t.Fatal(err)
 	}
+	joinOrg(t, setupOrg(t, "wt-ru-org", "Орг"), id, false, "Инженер")
 	b := newBrowser(t, srv)
 	b.Transport = langTransport{"ru"}
 	signInDeclining(t, b, newRP(t, srv, "wt-ru", secret, "profile", "email", "phone"), "r1", "wt-ru-user", "russian-words-51", "phone")

@@ -4,9 +4,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/passport-idp/passport/internal/passport"
 )
 
 func countRows(t *testing.T, query string, args ...any) int {
@@ -97,7 +100,9 @@ func TestCLIClientCreate(t *testing.T) {
 }
 
 func TestCLIUsageAndConfig(t *testing.T) {
-	for _, args := range [][]string{{"serve", "--help"}, {"migrate", "-h"}, {"user", "create", "--help"}, {"client", "create", "--help"}, {"help"}} {
+	for _, args := range [][]string{{"serve", "--help"}, {"migrate", "-h"}, {"user", "create", "--help"}, {"client", "create", "--help"}, {"help"},
+		{"org", "create", "--help"}, {"org", "list", "-h"}, {"org", "role", "--help"}, {"admin", "grant", "--help"},
+		{"admin", "revoke", "--help"}, {"member", "add", "--help"}} {
 		code, stdout, stderr := cli(t, env(), args...)
 		if code != 0 || !strings.Contains(stdout+stderr, "Usage") {
 			t.Errorf("%v: exit %d, output %q", args, code, stdout+stderr)
@@ -105,6 +110,9 @@ func TestCLIUsageAndConfig(t *testing.T) {
 	}
 	if code, _, stderr := cli(t, env(), "frobnicate"); code != 2 || !strings.Contains(stderr, "unknown command") {
 		t.Errorf("unknown command: exit %d %q", code, stderr)
+	}
+	if code, _, stderr := cli(t, env(), "org", "frobnicate"); code != 2 || !strings.Contains(stderr, `unknown command "org frobnicate"`) {
+		t.Errorf("unknown org subcommand: exit %d %q", code, stderr)
 	}
 	if code, _, _ := cli(t, env(), "user", "create", "--no-such-flag"); code != 2 {
 		t.Errorf("unknown flag: exit %d, want 2", code)
@@ -140,5 +148,213 @@ func TestCLIUsageAndConfig(t *testing.T) {
 	// The shipped example configuration loads as it is.
 	if code, out, stderr := cli(t, env(), "migrate", "--config", "../../config/passport.example.toml"); code != 0 || !strings.Contains(out, "up to date") {
 		t.Errorf("example config: exit %d %q %q", code, out, stderr)
+	}
+}
+
+// refused runs a command that must fail: exit 1, nothing on stdout, want in the message,
+// and no row added to any of tables.
+func refused(t *testing.T, want string, tables []string, args ...string) {
+	t.Helper()
+	before := map[string]int{}
+	for _, tb := range tables {
+		before[tb] = countRows(t, `SELECT count(*) FROM `+tb)
+	}
+	code, stdout, stderr := cli(t, env(), args...)
+	if code != 1 || stdout != "" || !strings.Contains(stderr, want) {
+		t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 1 and %q", strings.Join(args, " "), code, stdout, stderr, want)
+	}
+	for _, tb := range tables {
+		if after := countRows(t, `SELECT count(*) FROM `+tb); after != before[tb] {
+			t.Errorf("%s: %s has %d rows, had %d; want nothing written", strings.Join(args, " "), tb, after, before[tb])
+		}
+	}
+}
+
+var adminTables = []string{"organisations", "org_roles", "memberships", "admin_grants", "clients", "security_events"}
+
+// TestCLIOrganisations: org create prints the id and records org.created; org list shows
+// it; org role saves a role named per language; refused lines write nothing.
+func TestCLIOrganisations(t *testing.T) {
+	out := mustCLI(t, "org", "create", "--alias", "cli-acme", "--name", "  Acme Haulage  ")
+	id := strings.TrimSpace(out)
+	if !regexp.MustCompile(`^[0-9a-f-]{36}\n$`).MatchString(out) {
+		t.Fatalf("want the new id, got %q", out)
+	}
+	o, err := openDB(t).OrgByAlias(context.Background(), "cli-acme")
+	if err != nil || o.ID != id || o.Name != "Acme Haulage" || o.Status != "active" {
+		t.Fatalf("stored organisation: %+v, %v", o, err)
+	}
+	if n := countRows(t, `SELECT count(*) FROM security_events WHERE type = 'org.created' AND org_id = $1 AND actor_kind = 'system'`, id); n != 1 {
+		t.Errorf("org.created events: %d, want 1", n)
+	}
+	list := mustCLI(t, "org", "list")
+	if !regexp.MustCompile(`(?m)^cli-acme\s+Acme Haulage\s+active\s+`+id+`$`).MatchString(list) || !strings.HasPrefix(list, "ALIAS") {
+		t.Errorf("org list: %q", list)
+	}
+
+	if out := mustCLI(t, "org", "role", "--org", "cli-acme", "--key", "senior_operator", "--name-en", "Senior operator",
+		"--name-ru", "Старший оператор"); !strings.Contains(out, "senior_operator") {
+		t.Errorf("org role: %q", out)
+	}
+	roles, err := openDB(t).Roles(context.Background(), id)
+	if err != nil || len(roles) != 1 || roles[0].Key != "senior_operator" || roles[0].Names["ru"] != "Старший оператор" ||
+		len(roles[0].Names) != 2 {
+		t.Fatalf("stored roles: %+v, %v", roles, err)
+	}
+	// Saving it again renames it.
+	mustCLI(t, "org", "role", "--org", "cli-acme", "--key", "senior_operator", "--name-en", "Lead operator")
+	if roles, _ := openDB(t).Roles(context.Background(), id); len(roles) != 1 || roles[0].Name("en") != "Lead operator" {
+		t.Errorf("renamed role: %+v", roles)
+	}
+
+	for name, tc := range map[string]struct {
+		want string
+		args []string
+	}{
+		"duplicate alias":     {"--alias: This alias is taken", []string{"org", "create", "--alias", "cli-acme", "--name", "Other"}},
+		"bad alias":           {"--alias: An alias is 1 to 63", []string{"org", "create", "--alias", "Not An Alias", "--name", "X"}},
+		"blank name":          {"--name:", []string{"org", "create", "--alias", "cli-blank", "--name", "   "}},
+		"role, unknown org":   {`--org: no organisation has the alias "cli-nowhere"`, []string{"org", "role", "--org", "cli-nowhere", "--key", "driver", "--name-en", "Driver"}},
+		"role, bad key":       {"--key: A role key is", []string{"org", "role", "--org", "cli-acme", "--key", "Driver!", "--name-en", "Driver"}},
+		"role, no name":       {"--name-*: Give the role a name", []string{"org", "role", "--org", "cli-acme", "--key", "driver"}},
+		"role, only a blank":  {"--name-*: Give the role a name", []string{"org", "role", "--org", "cli-acme", "--key", "driver", "--name-sv", "  "}},
+		"role, org by no one": {"no organisation has the alias", []string{"org", "role", "--org", "00000000-0000-0000-0000-000000000000", "--key", "x", "--name-en", "X"}},
+	} {
+		t.Run(name, func(t *testing.T) { refused(t, tc.want, adminTables, tc.args...) })
+	}
+	// A missing flag is a usage mistake.
+	if code, _, stderr := cli(t, env(), "org", "create", "--alias", "cli-noname"); code != 2 || !strings.Contains(stderr, "--name is required") {
+		t.Errorf("missing --name: exit %d %q", code, stderr)
+	}
+}
+
+// TestCLIAdminGrant: grant and revoke each administrative role by login, with events;
+// unknown logins, organisations and roles are refused and write nothing.
+func TestCLIAdminGrant(t *testing.T) {
+	orgID := setupOrg(t, "cli-grants", "Grants Ltd")
+	id := setupUser(t, "cli-boss", "grant-me-power-7")
+	grants := func() []passport.Grant {
+		t.Helper()
+		g, err := openDB(t).AdminGrants(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	if out := mustCLI(t, "admin", "grant", "--login", "CLI-Boss", "--role", "org_admin", "--org", "cli-grants"); out != "granted org_admin of cli-grants to cli-boss\n" {
+		t.Errorf("grant: %q", out)
+	}
+	mustCLI(t, "admin", "grant", "--login", "cli-boss", "--role", "service_admin")
+	mustCLI(t, "admin", "grant", "--login", "cli-boss", "--role", "reviewer", "--org", "cli-grants")
+	want := []passport.Grant{{Role: "org_admin", OrgID: orgID}, {Role: "reviewer", OrgID: orgID}, {Role: "service_admin"}}
+	if g := grants(); !reflect.DeepEqual(g, want) {
+		t.Errorf("grants: %+v, want %+v", g, want)
+	}
+	if n := countRows(t, `SELECT count(*) FROM security_events WHERE type = 'admin.granted' AND account_id = $1`, id); n != 3 {
+		t.Errorf("admin.granted events: %d, want 3", n)
+	}
+	// Granting again changes nothing and records nothing.
+	mustCLI(t, "admin", "grant", "--login", "cli-boss", "--role", "service_admin")
+	if n := countRows(t, `SELECT count(*) FROM security_events WHERE type = 'admin.granted' AND account_id = $1`, id); n != 3 {
+		t.Errorf("admin.granted events after a repeated grant: %d, want 3", n)
+	}
+
+	if out := mustCLI(t, "admin", "revoke", "--login", "cli-boss", "--role", "service_admin"); out != "revoked service_admin from cli-boss\n" {
+		t.Errorf("revoke: %q", out)
+	}
+	mustCLI(t, "admin", "revoke", "--login", "cli-boss", "--role", "reviewer", "--org", "cli-grants")
+	if g := grants(); !reflect.DeepEqual(g, want[:1]) {
+		t.Errorf("grants after revoking: %+v", g)
+	}
+
+	for name, tc := range map[string]struct {
+		want string
+		args []string
+	}{
+		"unknown login":               {`--login: no account has the login "nobody-here"`, []string{"admin", "grant", "--login", "nobody-here", "--role", "service_admin"}},
+		"unknown org":                 {`--org: no organisation has the alias "cli-nowhere"`, []string{"admin", "grant", "--login", "cli-boss", "--role", "org_admin", "--org", "cli-nowhere"}},
+		"bad role":                    {"--role: Choose one of the roles", []string{"admin", "grant", "--login", "cli-boss", "--role", "superuser"}},
+		"org admin without an org":    {"--org: Name the organisation", []string{"admin", "grant", "--login", "cli-boss", "--role", "org_admin"}},
+		"service admin with an org":   {"--org: A service administrator has no organisation", []string{"admin", "grant", "--login", "cli-boss", "--role", "service_admin", "--org", "cli-grants"}},
+		"revoke what is not held":     {"cli-boss does not hold service_admin", []string{"admin", "revoke", "--login", "cli-boss", "--role", "service_admin"}},
+		"revoke, unknown login":       {"--login: no account", []string{"admin", "revoke", "--login", "nobody-here", "--role", "org_admin", "--org", "cli-grants"}},
+		"revoke, another org's grant": {"does not hold reviewer of cli-grants", []string{"admin", "revoke", "--login", "cli-boss", "--role", "reviewer", "--org", "cli-grants"}},
+	} {
+		t.Run(name, func(t *testing.T) { refused(t, tc.want, adminTables, tc.args...) })
+	}
+	if code, _, stderr := cli(t, env(), "admin", "grant", "--login", "cli-boss"); code != 2 || !strings.Contains(stderr, "--role is required") {
+		t.Errorf("missing --role: exit %d %q", code, stderr)
+	}
+	if g := grants(); !reflect.DeepEqual(g, want[:1]) {
+		t.Errorf("grants after the refused commands: %+v", g)
+	}
+}
+
+// TestCLIMemberAdd: an existing account joins an organisation unmanaged, with catalogue
+// roles and a position; the membership reaches the organization claim's source.
+func TestCLIMemberAdd(t *testing.T) {
+	orgID := setupOrg(t, "cli-members", "Members Ltd", "driver", "operator")
+	id := setupUser(t, "cli-joiner", "join-the-club-8")
+	if out := mustCLI(t, "member", "add", "--org", "cli-members", "--login", "cli-joiner", "--role", "driver", "--role", "operator",
+		"--position", " Night shift "); out != id+"\n" {
+		t.Errorf("member add: %q, want the account id", out)
+	}
+	a, err := openDB(t).Account(context.Background(), id)
+	if err != nil || len(a.Memberships) != 1 {
+		t.Fatalf("account: %+v, %v", a, err)
+	}
+	m := a.Memberships[0]
+	if m.OrgID != orgID || m.Managed || !m.Primary || m.Position != "Night shift" || !reflect.DeepEqual(m.Roles, []string{"driver", "operator"}) {
+		t.Errorf("membership: %+v", m)
+	}
+	if n := countRows(t, `SELECT count(*) FROM security_events WHERE type = 'member.added' AND account_id = $1 AND org_id = $2`, id, orgID); n != 1 {
+		t.Errorf("member.added events: %d, want 1", n)
+	}
+	setupUser(t, "cli-joiner2", "join-the-club-9")
+	for name, tc := range map[string]struct {
+		want string
+		args []string
+	}{
+		"already a member": {"already a member", []string{"member", "add", "--org", "cli-members", "--login", "cli-joiner"}},
+		"unknown login":    {"--login: No account has this login", []string{"member", "add", "--org", "cli-members", "--login", "nobody-here"}},
+		"unknown org":      {`--org: no organisation has the alias "cli-nowhere"`, []string{"member", "add", "--org", "cli-nowhere", "--login", "cli-joiner2"}},
+		"bad role":         {"--role: The organisation has no role pilot", []string{"member", "add", "--org", "cli-members", "--login", "cli-joiner2", "--role", "driver", "--role", "pilot"}},
+		"long position":    {"--position:", []string{"member", "add", "--org", "cli-members", "--login", "cli-joiner2", "--position", strings.Repeat("x", 300)}},
+	} {
+		t.Run(name, func(t *testing.T) { refused(t, tc.want, adminTables, tc.args...) })
+	}
+}
+
+// TestCLIServiceAccountClient: --admin-org binds a client_credentials client with scope
+// passport:admin to an organisation; without both, or for an unknown organisation, nothing
+// is created.
+func TestCLIServiceAccountClient(t *testing.T) {
+	orgID := setupOrg(t, "cli-svc", "Service Ltd")
+	out := mustCLI(t, "client", "create", "--id", "cli-svc-account", "--grant-type", "client_credentials",
+		"--scope", "passport:admin", "--admin-org", "cli-svc")
+	if !strings.Contains(out, "client_secret: ") || !strings.Contains(out, "service account of organisation cli-svc") {
+		t.Errorf("output: %q", out)
+	}
+	c, err := openDB(t).Client(context.Background(), "cli-svc-account")
+	if err != nil || c.AdminOrgID != orgID || !c.HasGrant("client_credentials") {
+		t.Fatalf("stored client: %+v, %v", c, err)
+	}
+	// Without --admin-org the client is not bound.
+	mustCLI(t, "client", "create", "--id", "cli-svc-unbound", "--grant-type", "client_credentials", "--scope", "passport:admin")
+	if c, err := openDB(t).Client(context.Background(), "cli-svc-unbound"); err != nil || c.AdminOrgID != "" {
+		t.Errorf("unbound client: %+v, %v", c, err)
+	}
+	for name, tc := range map[string]struct {
+		want string
+		args []string
+	}{
+		"no admin scope":   {"--admin-org: a service account needs", []string{"--id", "cli-svc-a", "--grant-type", "client_credentials", "--admin-org", "cli-svc"}},
+		"no cc grant":      {"--admin-org: a service account needs", []string{"--id", "cli-svc-b", "--redirect-uri", "https://a.example/cb", "--scope", "passport:admin", "--admin-org", "cli-svc"}},
+		"unknown org":      {`--admin-org: no organisation has the alias "cli-nowhere"`, []string{"--id", "cli-svc-c", "--grant-type", "client_credentials", "--scope", "passport:admin", "--admin-org", "cli-nowhere"}},
+		"duplicate client": {"already exists", []string{"--id", "cli-svc-account", "--grant-type", "client_credentials", "--scope", "passport:admin", "--admin-org", "cli-svc"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			refused(t, tc.want, adminTables, append([]string{"client", "create"}, tc.args...)...)
+		})
 	}
 }

@@ -1,5 +1,5 @@
 // Command passport is the Passport identity provider: one binary that serves, migrates the
-// database and administers accounts and clients.
+// database and administers accounts, clients and organisations.
 package main
 
 import (
@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -29,7 +30,15 @@ Usage:
   passport migrate          [--config FILE]   apply pending database migrations
   passport user create      [--config FILE] --login L --email E --password P [--given-name G] [--family-name F]
   passport client create    [--config FILE] --id ID [--secret S] --redirect-uri URI ... [--public] ...
-  passport demo             [--config FILE]   create the demo account and client when absent
+                            [--scope passport:admin --grant-type client_credentials --admin-org ALIAS]
+  passport org create       [--config FILE] --alias A --name N
+  passport org list         [--config FILE]
+  passport org role         [--config FILE] --org A --key K --name-en N [--name-ru N] [--name-et N] ...
+  passport admin grant      [--config FILE] --login L --role service_admin|org_admin|reviewer [--org A]
+  passport admin revoke     [--config FILE] --login L --role R [--org A]
+  passport member add       [--config FILE] --org A --login L [--role R ...] [--position P]
+  passport demo             [--config FILE]   create the demo account, client, organisation and
+                                              administrator when absent
 
 Each command takes --help. The configuration file defaults to $PASSPORT_CONFIG; every key
 can be overridden with a PASSPORT_* environment variable (see config/passport.example.toml).
@@ -60,7 +69,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return errUsage
 	}
 	cmd, rest := args[0], args[1:]
-	if (cmd == "user" || cmd == "client") && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+	if slices.Contains([]string{"user", "client", "org", "admin", "member"}, cmd) && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	env := cliEnv{ctx: ctx, getenv: getenv, stdout: stdout, stderr: stderr}
@@ -73,6 +82,18 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return env.userCreate(rest)
 	case "client create":
 		return env.clientCreate(rest)
+	case "org create":
+		return env.orgCreate(rest)
+	case "org list":
+		return env.orgList(rest)
+	case "org role":
+		return env.orgRole(rest)
+	case "admin grant":
+		return env.adminGrant(rest, true)
+	case "admin revoke":
+		return env.adminGrant(rest, false)
+	case "member add":
+		return env.memberAdd(rest)
 	case "demo":
 		return env.demo(rest)
 	case "help", "-h", "--help":

@@ -17,6 +17,8 @@ import (
 
 	"github.com/emersion/go-vcard"
 	"golang.org/x/oauth2"
+
+	"github.com/passport-idp/passport/internal/account"
 )
 
 // releaseRow is one row of SPEC §3's release rule for one field and one application.
@@ -55,7 +57,10 @@ var releaseTable = []releaseRow{
 }
 
 // ruleFields is SPEC §3's field → scope → claims mapping, by hand; publicKeys are the keys
-// the field fills in /people/{id}/profile.json. `name` (the released parts of the names),
+// the field fills in /people/{id}/profile.json. The field "organization" is one claim,
+// `organization`, in Keycloak's shape ({"<alias>": {"id", "name", "roles", "position"}},
+// one entry per membership of an active organisation), while the public profile shows the
+// primary membership's organisation, position and roles. `name` (the released parts of the names),
 // `updated_at` (with any released profile claim) and `verification_status` (no level of
 // its own: with its scope, unless the profile is private) are derived below.
 var ruleFields = []struct {
@@ -73,7 +78,7 @@ var ruleFields = []struct {
 	{"login", "profile", []string{"preferred_username"}, []string{"login"}},
 	{"email", "email", []string{"email", "email_verified"}, []string{"email"}},
 	{"phone", "phone", []string{"phone_number", "phone_number_verified"}, []string{"phone_number"}},
-	{"organization", "organization", []string{"organization", "position", "roles"}, []string{"organization", "position", "roles"}},
+	{"organization", "organization", []string{"organization"}, []string{"organization", "position", "roles"}},
 	{"identifiers", "identifiers", []string{"identifiers"}, nil},
 }
 
@@ -122,8 +127,9 @@ func TestReleaseRuleProperty(t *testing.T) {
 	b := newBrowser(t, srv)
 	signInDirectly(t, b, "ghopper", "compiler-pioneer-1906")
 
-	// A value in every field: names and email from setupUser, the rest through the API, and
-	// what no API sets yet (phone confirmed, organisation) with SQL.
+	// A value in every field: names and email from setupUser, the rest through the API, what
+	// no API sets yet (phone confirmed) with SQL, and memberships: one of an active
+	// organisation (released) and one of a disabled organisation (which releases nothing).
 	if s, out := api(t, b, http.MethodPatch, "/me", "", map[string]any{"nickname": "amazing-grace",
 		"given_name": "Grace", "family_name": "Hopper", "birthdate": "1906-12-09", "locale": "sv"}); s != http.StatusOK {
 		t.Fatalf("patch /me: %d %v", s, out)
@@ -132,15 +138,22 @@ func TestReleaseRuleProperty(t *testing.T) {
 		t.Fatalf("photo: %d %v", s, out)
 	}
 	if _, err := db.Pool().Exec(ctx, `UPDATE accounts SET phone = '+14155550123', phone_verified = true, email_verified = true,
-		organization = 'US Navy', position = 'Rear Admiral', roles = '{officer,programmer}', verification_status = 'verified'
-		WHERE id = $1`, sub); err != nil {
+		verification_status = 'verified' WHERE id = $1`, sub); err != nil {
+		t.Fatal(err)
+	}
+	navy := setupOrg(t, "us-navy", "US Navy", "officer", "programmer")
+	joinOrg(t, navy, sub, false, "Rear Admiral", "officer", "programmer")
+	eckert := setupOrg(t, "eckert-mauchly", "Eckert–Mauchly Computer Corporation", "programmer")
+	joinOrg(t, eckert, sub, true, "Senior Mathematician", "programmer")
+	if _, err := (&account.Service{DB: db}).SetOrgDisabled(ctx, account.System(), eckert, true); err != nil {
 		t.Fatal(err)
 	}
 	values := map[string]any{
 		"nickname": "amazing-grace", "given_name": "Grace", "family_name": "Hopper", "birthdate": "1906-12-09",
 		"locale": "sv", "preferred_username": "ghopper", "email": "ghopper@example.com", "email_verified": true,
-		"phone_number": "+14155550123", "phone_number_verified": true, "organization": "US Navy",
-		"position": "Rear Admiral", "roles": []any{"officer", "programmer"}, "verification_status": "verified",
+		"phone_number": "+14155550123", "phone_number_verified": true, "verification_status": "verified",
+		"organization": map[string]any{"us-navy": map[string]any{"id": navy, "name": "US Navy",
+			"roles": []any{"officer", "programmer"}, "position": "Rear Admiral"}},
 		// "picture" is the photo's URL of the moment; "identifiers": none linked, so never released.
 	}
 	publicValues := map[string]any{
@@ -388,7 +401,7 @@ func TestReleaseRuleProperty(t *testing.T) {
 		pub["sub"] = sub
 		same(state+": profile.json", personClaims(state+": profile.json", pub, "private", "updated_at", "vcard_url", "profile_url"), pubWant)
 
-		// The vCard: EMAIL, TEL, BDAY and PHOTO exactly when public.
+		// The vCard: EMAIL, TEL, BDAY, PHOTO and ORG exactly when public.
 		code, _, body = get(srv.URL + "/people/" + sub + "/contact.vcf")
 		card, err := vcard.NewDecoder(strings.NewReader(body)).Decode()
 		if code != http.StatusOK || err != nil {
@@ -397,6 +410,7 @@ func TestReleaseRuleProperty(t *testing.T) {
 		for field, prop := range map[string]struct{ name, value string }{
 			"email": {vcard.FieldEmail, "ghopper@example.com"}, "phone": {vcard.FieldTelephone, "+14155550123"},
 			"birthdate": {vcard.FieldBirthday, "1906-12-09"}, "picture": {vcard.FieldPhoto, photoURL},
+			"organization": {vcard.FieldOrganization, "US Navy"}, // the primary membership's, never the disabled one's
 		} {
 			wantValue := ""
 			if releases(t, private, level[field], false) {

@@ -45,7 +45,7 @@ func usedSentences(t *testing.T) map[string]string {
 			used[s] = filepath.Base(p)
 		}
 	}
-	for _, dir := range []string{"../passport", "../postgres", "../web", "../oidc"} {
+	for _, dir := range []string{"../passport", "../postgres", "../web", "../oidc", "../account"} {
 		files, _ := filepath.Glob(dir + "/*.go")
 		for _, f := range files {
 			if strings.HasSuffix(f, "_test.go") {

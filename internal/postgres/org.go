@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -499,31 +500,44 @@ func (db *DB) Members(ctx context.Context, f MemberFilter) ([]MemberRow, MemberC
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 	where := []string{"a.login_folded IS NOT NULL"}
-	if f.OrgIDs != nil {
-		where = append(where, "m.org_id = ANY("+arg(f.OrgIDs)+"::uuid[])")
-	}
-	if f.OrgID != "" {
-		if !isUUID(f.OrgID) {
+	switch {
+	case f.OrgID != "":
+		// One organisation: the scope is checked here rather than repeated in SQL, where it
+		// makes the planner underestimate the rows.
+		if !isUUID(f.OrgID) || (f.OrgIDs != nil && !slices.Contains(f.OrgIDs, f.OrgID)) {
 			return []MemberRow{}, MemberCursor{}, nil
 		}
-		where = append(where, "m.org_id = "+arg(f.OrgID))
+		where = append(where, "m.org_id = "+arg(f.OrgID)+"::uuid")
+	case f.OrgIDs != nil:
+		where = append(where, "m.org_id = ANY("+arg(f.OrgIDs)+"::uuid[])")
 	}
 	if f.Status != "" {
-		where = append(where, "a.status = "+arg(f.Status))
+		where = append(where, "a.status = "+arg(f.Status)+"::text")
 	}
 	if f.Verification != "" {
-		where = append(where, "a.verification_status = "+arg(f.Verification))
+		where = append(where, "a.verification_status = "+arg(f.Verification)+"::text")
 	}
 	if f.Role != "" {
-		where = append(where, arg(f.Role)+" = ANY(m.roles)")
+		where = append(where, arg(f.Role)+"::text = ANY(m.roles)")
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		where = append(where, `(a.login_folded || ' ' || lower(a.given_name) || ' ' || lower(a.family_name) || ' ' || lower(a.email))
-			LIKE `+arg("%"+escapeLike(strings.ToLower(q))+"%"))
+			LIKE `+arg("%"+escapeLike(strings.ToLower(q))+"%")+"::text")
 	}
 	if f.After.Login != "" && isUUID(f.After.OrgID) {
-		where = append(where, "(a.login_folded, m.org_id) > ("+arg(f.After.Login)+", "+arg(f.After.OrgID)+"::uuid)")
+		// Written so that the index on accounts.login_folded can start at the cursor: a
+		// row comparison across two tables cannot, and a page deep in the list would walk
+		// every account before it (1 s at 90 % of 100,000 members; 2 ms this way).
+		l := arg(f.After.Login) + "::text"
+		if f.OrgID != "" {
+			where = append(where, "a.login_folded > "+l)
+		} else {
+			where = append(where, "a.login_folded >= "+l+" AND (a.login_folded > "+l+" OR m.org_id > "+arg(f.After.OrgID)+"::uuid)")
+		}
 	}
+	// Planned with this request's values every time: a plan made once for any values walks
+	// the whole account index for a rare status in a small organisation.
+	limit := arg(f.Limit + 1)
 	rows, err := db.pool.Query(ctx, `
 		SELECT a.id AS account_id, a.login, a.login_folded, a.email, a.given_name, a.family_name,
 			o.id AS org_id, o.alias AS org_alias, o.name AS org_name, m.roles, m.position, m.managed,
@@ -533,7 +547,7 @@ func (db *DB) Members(ctx context.Context, f MemberFilter) ([]MemberRow, MemberC
 		JOIN organisations o ON o.id = m.org_id
 		WHERE `+strings.Join(where, " AND ")+`
 		ORDER BY a.login_folded, m.org_id
-		LIMIT `+arg(f.Limit+1), args...)
+		LIMIT `+limit+`::int`, append([]any{pgx.QueryExecModeExec}, args...)...)
 	if err != nil {
 		return nil, MemberCursor{}, err
 	}

@@ -79,6 +79,8 @@ func TestBrowserAdminConsole(t *testing.T) {
 		// Filter by a search.
 		chromedp.SetValue(`#f-q`, "boris"),
 		chromedp.Click(`#apply-filters`),
+		// The filtered page has replaced the list only once the others are gone.
+		chromedp.WaitNotPresent(`tr[data-login="cons-c-anna"]`),
 		chromedp.WaitVisible(`tr[data-login="cons-c-boris"]`),
 		chromedp.Evaluate(`[...document.querySelectorAll('#members tbody tr')].map(r => r.dataset.login).join(' ')`, &rows),
 		shot(t, ctx, "admin-01-filtered"),

@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -128,23 +127,9 @@ func (s *Server) adminAPIAuth(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Response().Header().Set("Cache-Control", "no-store")
 		var actor passport.Actor
 		if auth := c.Request().Header.Get("Authorization"); auth != "" {
-			scheme, raw, _ := strings.Cut(auth, " ")
-			var t *passport.AccessToken
-			var err error
-			bearer := strings.EqualFold(scheme, "Bearer")
-			if bearer {
-				t, err = s.oidc.AccessToken(ctx, strings.TrimSpace(raw))
-			}
-			if !bearer || passport.ErrorCode(err) == passport.ENOTFOUND {
-				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="passport", error="invalid_token"`)
-				return passport.Errorf(passport.EUNAUTHORIZED, "The access token is invalid, expired or revoked.")
-			}
+			t, err := s.bearer(c, auth, passport.ScopeAdmin)
 			if err != nil {
 				return err
-			}
-			if !slices.Contains(t.Scopes, passport.ScopeAdmin) {
-				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="passport", error="insufficient_scope", scope="`+passport.ScopeAdmin+`"`)
-				return passport.Errorf(passport.EFORBIDDEN, "The access token lacks the %s scope.", passport.ScopeAdmin)
 			}
 			if t.AccountID == "" {
 				// A service account: a client bound to one organisation.

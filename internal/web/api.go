@@ -38,29 +38,46 @@ func apiAccount(c echo.Context) *passport.Account {
 	return accountOf(c)
 }
 
+// bearer reads the access token of an Authorization header (RFC 6750) and checks it holds
+// scope: 401 invalid_token for anything but a live bearer token, 403 insufficient_scope.
+func (s *Server) bearer(c echo.Context, auth, scope string) (*passport.AccessToken, error) {
+	scheme, raw, _ := strings.Cut(auth, " ")
+	var t *passport.AccessToken
+	var err error
+	isBearer := strings.EqualFold(scheme, "Bearer")
+	if isBearer {
+		t, err = s.oidc.AccessToken(c.Request().Context(), strings.TrimSpace(raw))
+	}
+	if !isBearer || passport.ErrorCode(err) == passport.ENOTFOUND {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="passport", error="invalid_token"`)
+		return nil, passport.Errorf(passport.EUNAUTHORIZED, "The access token is invalid, expired or revoked.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(t.Scopes, scope) {
+		return nil, insufficientScope(c, scope)
+	}
+	return t, nil
+}
+
+func insufficientScope(c echo.Context, scope string) error {
+	c.Response().Header().Set("WWW-Authenticate", `Bearer realm="passport", error="insufficient_scope", scope="`+scope+`"`)
+	return passport.Errorf(passport.EFORBIDDEN, "The access token lacks the %s scope.", scope)
+}
+
 // apiAuth authenticates the API caller by bearer token or by session cookie.
 func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
 		var accountID string
 		if auth := c.Request().Header.Get("Authorization"); auth != "" {
-			scheme, raw, _ := strings.Cut(auth, " ")
-			var t *passport.AccessToken
-			var err error
-			bearer := strings.EqualFold(scheme, "Bearer")
-			if bearer {
-				t, err = s.oidc.AccessToken(ctx, strings.TrimSpace(raw))
-			}
-			if !bearer || passport.ErrorCode(err) == passport.ENOTFOUND {
-				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="passport", error="invalid_token"`)
-				return passport.Errorf(passport.EUNAUTHORIZED, "The access token is invalid, expired or revoked.")
-			}
+			t, err := s.bearer(c, auth, passport.ScopeAccount)
 			if err != nil {
 				return err
 			}
-			if t.AccountID == "" || !slices.Contains(t.Scopes, passport.ScopeAccount) {
-				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="passport", error="insufficient_scope", scope="`+passport.ScopeAccount+`"`)
-				return passport.Errorf(passport.EFORBIDDEN, "The access token lacks the %s scope.", passport.ScopeAccount)
+			if t.AccountID == "" {
+				return insufficientScope(c, passport.ScopeAccount)
 			}
 			accountID = t.AccountID
 			// The person acts through the application that holds the token: their events

@@ -216,10 +216,6 @@ func (s *Service) SetPublicity(ctx context.Context, actor passport.Actor, accoun
 	if len(errs) > 0 {
 		return nil, errs, nil
 	}
-	actor, err := s.acting(ctx, actor, accountID)
-	if err != nil {
-		return nil, nil, err
-	}
 	var changed []string
 	private := false
 	a, err := s.DB.UpdateAccount(passport.WithActor(ctx, actor), accountID, func(a *passport.Account) error {

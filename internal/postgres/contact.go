@@ -228,7 +228,6 @@ func own(ctx context.Context, accountID string) passport.Actor {
 	if a.Kind == passport.ActorPerson {
 		a.AccountID = accountID
 	}
-	a.IP, a.UserAgent = storable(a.IP), storable(a.UserAgent)
 	return a
 }
 

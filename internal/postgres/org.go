@@ -288,7 +288,7 @@ func (db *DB) ChangeMembership(ctx context.Context, orgID, accountID string, ch 
 			if err := checkRoles(ctx, tx, orgID, *ch.Roles); err != nil {
 				return err
 			}
-			if !equalSets(roles, *ch.Roles) {
+			if !sameRoles(roles, *ch.Roles) {
 				details["roles"] = map[string]any{"from": passport.NonNil(roles), "to": passport.NonNil(*ch.Roles)}
 				roles = passport.NonNil(*ch.Roles)
 			}
@@ -323,23 +323,12 @@ func (db *DB) ChangeMembership(ctx context.Context, orgID, accountID string, ch 
 	})
 }
 
-func equalSets(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for _, x := range a {
-		found := false
-		for _, y := range b {
-			if x == y {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
+// sameRoles compares role lists as sets (the stored side may hold duplicates from old data).
+func sameRoles(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }
 
 func memberNotFound() *passport.Error { return passport.Errorf(passport.ENOTFOUND, "No such member.") }

@@ -58,12 +58,19 @@ type Account struct {
 	PasswordHash        string
 	Publicity           map[Field]Publicity // the person's explicit choices
 	PrivateProfile      bool
-	UnlockedFields      []string
-	PhotoID             string // "" when there is no photo
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
-	LastVisitAt         *time.Time
-	PurgeAt             *time.Time // when a pending deletion becomes final
+	// FieldUnlocks are the fields an administrator unlocked for this account, each until a
+	// time (nil: until re-locked); UnlockedFields are those still unlocked now.
+	FieldUnlocks   map[string]*time.Time
+	UnlockedFields []string
+	// RequiredActions are still to be done after sign-in (see Actions for the order).
+	RequiredActions []string
+	// PasswordExpiresAt ends an issued (temporary) password; nil for the person's own.
+	PasswordExpiresAt *time.Time
+	PhotoID           string // "" when there is no photo
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	LastVisitAt       *time.Time
+	PurgeAt           *time.Time // when a pending deletion becomes final
 	// AuthEpoch moves whenever credentials or sign-ins are reset (password change, sign-out
 	// everywhere, two factors on or off, deletion or restore); half-finished sign-ins carry
 	// the epoch they began under and are void once it moves.

@@ -18,7 +18,10 @@ const accountColumns = `id, coalesce(login, '') AS login, nickname, given_name, 
 		FROM memberships m JOIN organisations o ON o.id = m.org_id WHERE m.account_id = accounts.id),
 		'[]'::jsonb) AS memberships,
 	registration_method, status, verification_status, verification_comment, password_hash,
-	publicity, private_profile, unlocked_fields,
+	publicity, private_profile, field_unlocks,
+	ARRAY(SELECT u.key FROM jsonb_each_text(accounts.field_unlocks) u
+		WHERE u.value IS NULL OR u.value::timestamptz > now() ORDER BY u.key) AS unlocked_fields,
+	required_actions, password_expires_at,
 	coalesce((SELECT p.id::text FROM photos p WHERE p.account_id = accounts.id), '') AS photo_id,
 	created_at, updated_at, last_visit_at, purge_at, auth_epoch`
 

@@ -124,7 +124,7 @@ func (db *DB) PurgeNext(ctx context.Context) (bool, error) {
 			UPDATE accounts SET login = NULL, login_folded = NULL, nickname = '', given_name = '', family_name = '',
 				birthdate = NULL, email = '', email_verified = false, phone = '', phone_verified = false, locale = '',
 				verification_comment = '', password_hash = '',
-				publicity = '{}', private_profile = false, unlocked_fields = '{}', last_visit_at = NULL,
+				publicity = '{}', private_profile = false, field_unlocks = '{}', required_actions = '{}', password_expires_at = NULL, last_visit_at = NULL,
 				status = 'deleted', purge_at = NULL, purged_at = $2, updated_at = $2
 			WHERE id = $1`, id, now)
 		if err != nil {

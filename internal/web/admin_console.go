@@ -639,6 +639,11 @@ type adminMemberPage struct {
 	Events       []eventView
 	Older        string
 	Errors       map[string]string
+	// Sections of issue 13, each filled by its own file (admin_issue.go, actions.go,
+	// locks.go) and drawn by its partial_member_*.html.
+	Credentials memberCredentialsView
+	Actions     memberActionsView
+	Locks       memberLocksView
 }
 
 // eventView is one security event on a console page.
@@ -769,6 +774,15 @@ func (s *Server) renderMember(c echo.Context, status int, f *memberForm, problem
 		p.Older = p.Href + "?" + url.Values{"before": {strconv.FormatInt(events[len(events)-1].ID, 10)}}.Encode() + "#events"
 	}
 	p.Events = s.eventViews(c, events)
+	if p.Credentials, err = s.memberCredentials(c, m); err != nil {
+		return err
+	}
+	if p.Actions, err = s.memberActions(c, m); err != nil {
+		return err
+	}
+	if p.Locks, err = s.memberLocks(c, m); err != nil {
+		return err
+	}
 	return s.page(c, status, "admin_member", p)
 }
 

@@ -64,10 +64,11 @@ func (r *renderer) set(lang string) (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
 	fn := pageFuncs(r.cat.For(lang))
 	for _, n := range names {
-		if n == "layout.html" || n == "partials.html" {
+		if n == "layout.html" || n == "partials.html" || strings.HasPrefix(n, "partial_") {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(fn).ParseFS(r.templates, "layout.html", "partials.html", n)
+		// partial_*.html are sections several pages share (the member page's parts).
+		t, err := template.New("layout.html").Funcs(fn).ParseFS(r.templates, "layout.html", "partials.html", "partial_*.html", n)
 		if err != nil {
 			return nil, fmt.Errorf("templates: %w", err)
 		}

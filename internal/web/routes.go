@@ -192,6 +192,13 @@ func (s *Server) routes() {
 	adm.GET("/orgs/:org/events", s.apiAdminOrgEvents)
 	adm.GET("/events", s.apiAdminEvents)
 
+	// Accounts issued by organisations (SPEC §2, §6, §9): issuing members and credentials,
+	// required actions after sign-in, CSV imports, locked fields and unlocking.
+	s.issueRoutes(e, api, adm, page)
+	s.actionRoutes(e, api, adm, page)
+	s.importRoutes(e, api, adm, page)
+	s.lockRoutes(e, api, adm, page)
+
 	// OpenID Provider. Routes a browser visits get the browser in their context and show
 	// errors as pages; the others answer JSON errors without internal text. Every one of them
 	// answers 503 temporarily_unavailable when the database is down.

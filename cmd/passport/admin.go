@@ -72,7 +72,7 @@ func (e cliEnv) userCreate(args []string) error {
 // so a change made here is the same change, with the same security event, as in the console.
 func (e cliEnv) service(cfg config.Config, db *postgres.DB) *account.Service {
 	return &account.Service{DB: db, Argon2: argon2Params(cfg), Rules: profileRules(cfg),
-		DeletionGrace: cfg.Account.DeletionGrace.Duration}
+		DeletionGrace: cfg.Account.DeletionGrace.Duration, IssuedPasswordLifetime: cfg.Issued.PasswordLifetime.Duration}
 }
 
 // act runs a command that works through internal/account. Each action is one transaction,

@@ -169,6 +169,7 @@ func newHandler(ctx context.Context, cfg config.Config, db *postgres.DB, log *sl
 		DefaultLocale:   cfg.Messages.DefaultLocale,
 		DevMessagesPage: cfg.Dev.MessagesPage,
 		Admin:           web.AdminSettings{RequireTwoFactor: cfg.Admin.RequireTwoFactor, ReauthAfter: cfg.Admin.ReauthAfter.Duration},
+		Issued:          web.IssuedSettings{PasswordLifetime: cfg.Issued.PasswordLifetime.Duration, ImportMaxRows: cfg.Issued.ImportMaxRows},
 		Signup:          web.SignupSettings{Enabled: cfg.Signup.Enabled, PerIP: cfg.Signup.PerIP, PerEmail: cfg.Signup.PerEmail},
 		Codes: web.CodeSettings{Key: cfg.Key("codes"), Lifetime: cfg.Codes.Lifetime.Duration, MaxAttempts: cfg.Codes.MaxAttempts,
 			ResendAfter: cfg.Codes.ResendAfter.Duration, MaxSends: cfg.Codes.MaxSends, PhoneRegion: cfg.Profile.PhoneDefaultRegion},

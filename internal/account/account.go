@@ -35,6 +35,8 @@ type Service struct {
 	// DeletionNotices builds the messages of a scheduled deletion (the notice and the held
 	// final one) in the account's language; nil sends none.
 	DeletionNotices func(a *passport.Account, purgeAt time.Time) ([]passport.Outgoing, error)
+	// IssuedPasswordLifetime is how long an issued (temporary) password works (SPEC §6).
+	IssuedPasswordLifetime time.Duration
 }
 
 // System is the actor of the command line and of background jobs: every authority.

@@ -43,6 +43,7 @@ type Config struct {
 	Signup      Signup    `toml:"signup"`
 	Admin       Admin     `toml:"admin"`
 	Events      Events    `toml:"events"`
+	Issued      Issued    `toml:"issued"`
 	Dev         Dev       `toml:"dev"`
 }
 
@@ -67,6 +68,14 @@ type Admin struct {
 }
 
 // Events sets the security-event log.
+// Issued sets accounts issued by organisations (SPEC §6).
+type Issued struct {
+	// PasswordLifetime is how long an issued (temporary) password works before its first use.
+	PasswordLifetime Duration `toml:"password_lifetime"`
+	// ImportMaxRows bounds one CSV import.
+	ImportMaxRows int `toml:"import_max_rows"`
+}
+
 type Events struct {
 	// Retention is how long security events are kept; older ones are deleted.
 	Retention Duration `toml:"retention"`
@@ -261,6 +270,7 @@ func Default() Config {
 		Signup:  Signup{PerIP: 20, PerEmail: 5},
 		Admin:   Admin{RequireTwoFactor: true, ReauthAfter: Duration{15 * time.Minute}},
 		Events:  Events{Retention: Duration{365 * 24 * time.Hour}},
+		Issued:  Issued{PasswordLifetime: Duration{7 * 24 * time.Hour}, ImportMaxRows: 50000},
 		Profile: Profile{
 			RequiredFields: []string{"given_name", "family_name", "email"},
 			PhotoMaxBytes:  5 << 20,
@@ -496,6 +506,12 @@ func (c *Config) Validate() error {
 	}
 	if d := c.Admin.ReauthAfter.Duration; d < time.Minute || d > 24*time.Hour {
 		return bad("admin.reauth_after", "must be between 1m and 24h (got %s)", d)
+	}
+	if d := c.Issued.PasswordLifetime.Duration; d < time.Hour || d > 90*24*time.Hour {
+		return bad("issued.password_lifetime", "must be between 1h and 2160h (got %s)", d)
+	}
+	if n := c.Issued.ImportMaxRows; n < 1 || n > 1000000 {
+		return bad("issued.import_max_rows", "must be between 1 and 1000000 (got %d)", n)
 	}
 	if d := c.Events.Retention.Duration; d < 24*time.Hour {
 		return bad("events.retention", "must be at least 24h (got %s)", d)

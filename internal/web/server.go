@@ -67,6 +67,13 @@ type Config struct {
 	DevMessagesPage bool
 	Signup          SignupSettings // self sign-up (signup.go)
 	Admin           AdminSettings  // the console and the admin API (admin.go)
+	Issued          IssuedSettings // accounts issued by organisations
+}
+
+// IssuedSettings set accounts issued by organisations (SPEC §6).
+type IssuedSettings struct {
+	PasswordLifetime time.Duration // an issued password works this long
+	ImportMaxRows    int           // the most rows of one CSV import
 }
 
 // CodeSettings bound one-time confirmation codes.
@@ -118,7 +125,8 @@ func New(cfg Config, db *postgres.DB, provider OIDC, log *slog.Logger) (*Server,
 	s := &Server{cfg: cfg, db: db, oidc: provider, log: log, pages: pages, cat: cat, dummyHash: dummy,
 		cookie: newCookieNames(cfg.Secure), msgs: newMessageTemplates(cfg.MessagesDir, cfg.DefaultLocale)}
 	s.acct = &account.Service{DB: db, Rules: cfg.Rules, Argon2: cfg.Argon2, DeletionGrace: cfg.DeletionGrace,
-		Limits: account.Limits{Window: cfg.RateWindow, PerAccount: cfg.RatePerAccount}, Notices: s.notices, DeletionNotices: s.deletionNotices}
+		Limits: account.Limits{Window: cfg.RateWindow, PerAccount: cfg.RatePerAccount}, Notices: s.notices, DeletionNotices: s.deletionNotices,
+		IssuedPasswordLifetime: cfg.Issued.PasswordLifetime}
 	s.policies = map[string]template.HTML{}
 	for lang, doc := range cfg.Policies {
 		if s.policies[lang], err = markdown(doc); err != nil {

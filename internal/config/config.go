@@ -67,7 +67,6 @@ type Admin struct {
 	ReauthAfter Duration `toml:"reauth_after"`
 }
 
-// Events sets the security-event log.
 // Issued sets accounts issued by organisations (SPEC §6).
 type Issued struct {
 	// PasswordLifetime is how long an issued (temporary) password works before its first use.
@@ -76,6 +75,7 @@ type Issued struct {
 	ImportMaxRows int `toml:"import_max_rows"`
 }
 
+// Events sets the security-event log.
 type Events struct {
 	// Retention is how long security events are kept; older ones are deleted.
 	Retention Duration `toml:"retention"`

@@ -279,6 +279,9 @@ func (s *Service) OrgOfAccount(ctx context.Context, actor passport.Actor, accoun
 type EventFilter struct {
 	OrgID     string // one organisation (id or alias); "" for every one in scope
 	AccountID string // one member's events (with OrgID)
+	// Member, when the caller has loaded the member already (with the same actor), saves
+	// loading it again for AccountID.
+	Member *Member
 	Before    int64
 	Limit     int
 }
@@ -293,9 +296,12 @@ func (s *Service) Events(ctx context.Context, actor passport.Actor, f EventFilte
 	pf := postgres.EventFilter{Before: f.Before, Limit: f.Limit}
 	switch {
 	case f.AccountID != "":
-		m, err := s.Member(ctx, actor, f.OrgID, f.AccountID)
-		if err != nil {
-			return nil, err
+		m := f.Member
+		if m == nil || m.Account.ID != f.AccountID {
+			var err error
+			if m, err = s.Member(ctx, actor, f.OrgID, f.AccountID); err != nil {
+				return nil, err
+			}
 		}
 		pf.AccountID = m.Account.ID
 		pf.OrgIDs = actor.Authority.Orgs()

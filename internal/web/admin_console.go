@@ -65,6 +65,10 @@ func (s *Server) consoleBase(c echo.Context, title, section string) consoleBase 
 		l.Current = l.Href == "/admin/"+section
 		b.Nav = append(b.Nav, l)
 	}
+	if b.Service {
+		// Credential message templates are the service administrator's (SPEC §9).
+		b.Nav = slices.Insert(b.Nav, 3, consoleLink{Href: "/admin/templates", Label: "Message templates", Current: section == "templates"})
+	}
 	return b
 }
 
@@ -724,7 +728,7 @@ func (s *Server) renderMember(c echo.Context, status int, f *memberForm, problem
 	}
 	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
 	events, err := s.acct.Events(ctx, actor, account.EventFilter{OrgID: m.Membership.OrgID, AccountID: m.Account.ID,
-		Before: max(before, 0), Limit: memberEvents + 1})
+		Member: m, Before: max(before, 0), Limit: memberEvents + 1})
 	if err != nil {
 		return err
 	}

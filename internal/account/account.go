@@ -37,6 +37,12 @@ type Service struct {
 	DeletionNotices func(a *passport.Account, purgeAt time.Time) ([]passport.Outgoing, error)
 	// IssuedPasswordLifetime is how long an issued (temporary) password works (SPEC §6).
 	IssuedPasswordLifetime time.Duration
+	// CredentialMessage renders and seals the "login details issued" message of an issue
+	// (channel email or sms; to the account's address or number) from template ("standard"
+	// or a stored key) in locale ("" for the account's language), for org (nil when a
+	// service administrator acts outside any organisation). nil sends no message.
+	CredentialMessage func(ctx context.Context, a *passport.Account, org *passport.Organisation, channel, template, locale, password string,
+		expires time.Time) (passport.Outgoing, error)
 }
 
 // System is the actor of the command line and of background jobs: every authority.

@@ -282,8 +282,8 @@ type EventFilter struct {
 	// Member, when the caller has loaded the member already (with the same actor), saves
 	// loading it again for AccountID.
 	Member *Member
-	Before    int64
-	Limit     int
+	Before int64
+	Limit  int
 }
 
 // Events returns the security events the actor may see, newest first: an organisation's

@@ -400,28 +400,6 @@ func (s *Server) adminMemberJSON(c echo.Context, status int, orgID, accountID st
 	return c.JSON(status, adminMemberDetail(m))
 }
 
-// apiAdminMemberAdd makes an existing account (by login) an unmanaged member.
-func (s *Server) apiAdminMemberAdd(c echo.Context) error {
-	var in struct {
-		Login    string   `json:"login"`
-		Roles    []string `json:"roles"`
-		Position string   `json:"position"`
-	}
-	if err := decodeJSON(c, &in); err != nil {
-		return err
-	}
-	o, err := s.adminOrgParam(c)
-	if err != nil {
-		return err
-	}
-	a, err := s.acct.AddMember(c.Request().Context(), actorOf(c), o.ID, in.Login, in.Roles, in.Position)
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set("Location", "/api/v1/admin/orgs/"+o.ID+"/members/"+a.ID)
-	return s.adminMemberJSON(c, http.StatusCreated, o.ID, a.ID)
-}
-
 func (s *Server) apiAdminMember(c echo.Context) error {
 	o, err := s.adminOrgParam(c)
 	if err != nil {

@@ -180,7 +180,7 @@ func (s *Server) routes() {
 	adm.DELETE("/orgs/:org/roles/:key", s.apiAdminRoleDelete)
 	adm.GET("/members", s.apiAdminMembers)
 	adm.GET("/orgs/:org/members", s.apiAdminOrgMembers)
-	adm.POST("/orgs/:org/members", s.apiAdminMemberAdd)
+	adm.POST("/orgs/:org/members", s.apiAdminMembersPost) // create a member, or add an existing account
 	adm.GET("/orgs/:org/members/:id", s.apiAdminMember)
 	adm.PATCH("/orgs/:org/members/:id", s.apiAdminMemberUpdate)
 	adm.DELETE("/orgs/:org/members/:id", s.apiAdminMemberRemove)

@@ -126,7 +126,7 @@ func New(cfg Config, db *postgres.DB, provider OIDC, log *slog.Logger) (*Server,
 		cookie: newCookieNames(cfg.Secure), msgs: newMessageTemplates(cfg.MessagesDir, cfg.DefaultLocale)}
 	s.acct = &account.Service{DB: db, Rules: cfg.Rules, Argon2: cfg.Argon2, DeletionGrace: cfg.DeletionGrace,
 		Limits: account.Limits{Window: cfg.RateWindow, PerAccount: cfg.RatePerAccount}, Notices: s.notices, DeletionNotices: s.deletionNotices,
-		IssuedPasswordLifetime: cfg.Issued.PasswordLifetime}
+		IssuedPasswordLifetime: cfg.Issued.PasswordLifetime, CredentialMessage: s.credentialMessage}
 	s.policies = map[string]template.HTML{}
 	for lang, doc := range cfg.Policies {
 		if s.policies[lang], err = markdown(doc); err != nil {

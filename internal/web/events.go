@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -201,6 +202,23 @@ func describe(l *i18n.Localizer, e passport.Event) string {
 		return l.Sprintf("Administrative role given: %s", adminRole(l, detailString(d, "role"), e.OrgName))
 	case passport.EventAdminRevoked:
 		return l.Sprintf("Administrative role taken away: %s", adminRole(l, detailString(d, "role"), e.OrgName))
+	case passport.EventCredentialsIssued:
+		return l.Sprintf("Login details issued: a temporary password")
+	case passport.EventTwoFactorReset:
+		return l.Sprintf("Two-factor authentication reset by an administrator")
+	case passport.EventContactConfirmationRequested:
+		kinds := detailStrings(d, "kinds")
+		switch {
+		case slices.Contains(kinds, "email") && slices.Contains(kinds, "phone"):
+			return l.Sprintf("Asked to confirm the email address and phone number")
+		case slices.Contains(kinds, "phone"):
+			return l.Sprintf("Asked to confirm the phone number")
+		}
+		return l.Sprintf("Asked to confirm the email address")
+	case passport.EventCredentialTemplateSaved:
+		return l.Sprintf("Login details template %s saved", detailString(d, "key"))
+	case passport.EventCredentialTemplateDeleted:
+		return l.Sprintf("Login details template %s deleted", detailString(d, "key"))
 	}
 	return l.Sprintf("Other security event (%s)", e.Type)
 }

@@ -540,6 +540,13 @@ func isPhotoUpload(r *http.Request) bool {
 	return r.URL.Path == "/profile/photo" || r.URL.Path == "/api/v1/me/photo"
 }
 
+// isImportUpload is a CSV import of members (admin API or console form), read by its
+// handler with its own cap (importLimit).
+func isImportUpload(r *http.Request) bool {
+	return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/imports") &&
+		(strings.HasPrefix(r.URL.Path, "/api/v1/admin/orgs/") || strings.HasPrefix(r.URL.Path, "/admin/orgs/"))
+}
+
 func (s *Server) photoTooLarge() error {
 	return &passport.Error{Code: passport.ETOOLARGE, Field: "photo",
 		Message: "The photo is too large: the limit is %s.", Args: []any{passport.Bytes(s.cfg.Photo.MaxBytes)}}
@@ -559,6 +566,9 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		photo := isPhotoUpload(r)
 		if photo {
 			limit = int64(s.cfg.Photo.MaxBytes) + formLimit
+		}
+		if isImportUpload(r) {
+			limit = importLimit + formLimit
 		}
 		if r.ContentLength > limit {
 			if photo {

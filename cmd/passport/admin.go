@@ -520,3 +520,56 @@ func ensureDemo(ctx context.Context, svc *account.Service) error {
 	}
 	return nil
 }
+
+// memberEdit changes an account's profile as the system (locked fields included: the
+// command line is an administrator's door, SPEC §2); only the flags given change. With
+// --org the account must be a member of that organisation.
+func (e cliEnv) memberEdit(args []string) error {
+	fs, cfgPath := e.flags("member edit", "member edit --login L [--org A] [--given-name G] [--family-name F] [--birthdate YYYY-MM-DD] [--nickname N] [--locale L] [--config FILE]")
+	org := fs.String("org", "", "the organisation's alias: the account must be its member")
+	login := fs.String("login", "", "the account's login (required)")
+	inputs := map[string]*string{}
+	for _, name := range []string{"given-name", "family-name", "birthdate", "nickname", "locale"} {
+		inputs[name] = fs.String(name, "", "the new "+strings.ReplaceAll(name, "-", " ")+` ("" clears it)`)
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := need(fs, "login"); err != nil {
+		return err
+	}
+	var in account.ProfileInput
+	dst := map[string]**string{"given-name": &in.GivenName, "family-name": &in.FamilyName, "birthdate": &in.Birthdate,
+		"nickname": &in.Nickname, "locale": &in.Locale}
+	fs.Visit(func(f *flag.Flag) {
+		if d, ok := dst[f.Name]; ok {
+			*d = inputs[f.Name]
+		}
+	})
+	return e.act(*cfgPath, func(svc *account.Service) error {
+		a, err := findLogin(e.ctx, svc, *login)
+		if err != nil {
+			return err
+		}
+		if *org != "" {
+			o, err := findOrg(e.ctx, svc, "org", *org)
+			if err != nil {
+				return err
+			}
+			if _, err := svc.Member(e.ctx, account.System(), o.ID, a.ID); err != nil {
+				return fmt.Errorf("--login: %q is not a member of %s", *login, o.Alias)
+			}
+		}
+		_, errs, err := svc.UpdateProfile(e.ctx, account.System(), a.ID, in)
+		if err != nil {
+			return err
+		}
+		for _, name := range []string{"given_name", "family_name", "birthdate", "nickname", "locale"} {
+			if fe := errs[name]; fe != nil {
+				return fmt.Errorf("--%s: %s", strings.ReplaceAll(name, "_", "-"), fe.English())
+			}
+		}
+		fmt.Fprintln(e.stdout, a.ID)
+		return nil
+	})
+}

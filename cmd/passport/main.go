@@ -37,6 +37,8 @@ Usage:
   passport admin grant      [--config FILE] --login L --role service_admin|org_admin|reviewer [--org A]
   passport admin revoke     [--config FILE] --login L --role R [--org A]
   passport member add       [--config FILE] --org A --login L [--role R ...] [--position P]
+  passport member edit      [--config FILE] --login L [--org A] [--given-name G] [--family-name F]
+                            [--birthdate YYYY-MM-DD] [--nickname N] [--locale L]
   passport demo             [--config FILE]   create the demo account, client, organisation and
                                               administrator when absent
 
@@ -94,6 +96,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return env.adminGrant(rest, false)
 	case "member add":
 		return env.memberAdd(rest)
+	case "member edit":
+		return env.memberEdit(rest)
 	case "demo":
 		return env.demo(rest)
 	case "help", "-h", "--help":

@@ -353,7 +353,7 @@ func TestLockedFields(t *testing.T) {
 	b := newBrowser(t, srv)
 	signInDirectly(t, b, "issued", "admin-made-account-1")
 	_, page := b.get(srv.URL + "/profile/edit")
-	if strings.Contains(page, `name="given_name"`) || !strings.Contains(page, "Managed by your organisation") {
+	if strings.Contains(page, `name="given_name"`) || !strings.Contains(page, "is managed by your organisation") {
 		t.Errorf("the given-name control should be hidden: %.500s", page)
 	}
 	s, out := api(t, b, http.MethodPatch, "/me", "", map[string]any{"given_name": "Someone", "nickname": "ok"})

@@ -32,8 +32,9 @@ var earliestBirthdate = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // mayEdit decides whether actor may change accountID's profile and whether the fields the
 // organisation locks are locked for them: the person themselves (locks apply), the system
-// (command line; locks do not), an administrator of an organisation the account belongs to
-// (locks do not: SPEC §2, "an admin can edit a locked field"). Anyone else: ENOTFOUND.
+// (command line; locks do not), an administrator of an organisation that manages the account
+// or a service administrator (locks do not: SPEC §2, "an admin can edit a locked field"); an
+// organisation the person merely joined gets EFORBIDDEN. Anyone else: ENOTFOUND.
 func mayEdit(actor passport.Actor, a *passport.Account) (locksApply bool, err error) {
 	switch actor.Kind {
 	case passport.ActorPerson:
@@ -43,10 +44,22 @@ func mayEdit(actor passport.Actor, a *passport.Account) (locksApply bool, err er
 	case passport.ActorSystem:
 		return false, nil
 	case passport.ActorAdmin, passport.ActorClient:
+		if actor.Authority.Service() {
+			return false, nil
+		}
+		inScope := false
 		for _, m := range a.Memberships {
 			if actor.Authority.CanAdminOrg(m.OrgID) {
-				return false, nil
+				if m.Managed {
+					return false, nil
+				}
+				inScope = true
 			}
+		}
+		if inScope {
+			// A person who merely joined keeps their profile their own.
+			return false, passport.Errorf(passport.EFORBIDDEN,
+				"This account joined the organisation and is not managed by it: only a service administrator can do this.")
 		}
 	}
 	return false, passport.Errorf(passport.ENOTFOUND, "No such account.")
@@ -93,7 +106,7 @@ func (s *Service) UpdateProfile(ctx context.Context, actor passport.Actor, accou
 				return
 			}
 			if locked(f) {
-				errs[string(f)] = LockedMessage(f, label)
+				errs[string(f)] = LockedFor(a, f)
 				return
 			}
 			if err := passport.ValidateName(string(f), label, v); err != nil {
@@ -111,7 +124,7 @@ func (s *Service) UpdateProfile(ctx context.Context, actor passport.Actor, accou
 				errs["birthdate"] = msg
 			} else if !sameDate(d, a.Birthdate) {
 				if locked(passport.FieldBirthdate) {
-					errs["birthdate"] = LockedMessage(passport.FieldBirthdate, passport.FieldLabels[passport.FieldBirthdate])
+					errs["birthdate"] = LockedFor(a, passport.FieldBirthdate)
 				} else {
 					a.Birthdate = d
 					changed = append(changed, "birthdate")
@@ -122,6 +135,8 @@ func (s *Service) UpdateProfile(ctx context.Context, actor passport.Actor, accou
 			// One of the languages Passport speaks, or "" for none chosen.
 			if v := strings.TrimSpace(*in.Locale); v != "" && !slices.Contains(Languages, v) {
 				errs["locale"] = passport.FieldError("locale", "Choose one of the languages offered.")
+			} else if v != a.Locale && locked(passport.FieldLocale) {
+				errs["locale"] = LockedFor(a, passport.FieldLocale)
 			} else if v != a.Locale {
 				a.Locale = v
 				changed = append(changed, "locale")
@@ -129,6 +144,8 @@ func (s *Service) UpdateProfile(ctx context.Context, actor passport.Actor, accou
 		}
 		if in.Email != nil && strings.TrimSpace(*in.Email) != a.Email {
 			switch email, err := passport.NormalizeEmail(*in.Email); {
+			case locked(passport.FieldEmail):
+				errs["email"] = LockedFor(a, passport.FieldEmail)
 			case a.Email != "":
 				errs["email"] = passport.FieldError("email", "Your email address is changed from the cabinet, with a confirmation.")
 			case err != nil:
@@ -155,10 +172,21 @@ func (s *Service) UpdateProfile(ctx context.Context, actor passport.Actor, accou
 	return a, nil, err
 }
 
-// LockedMessage refuses a change of a field the organisation manages; label is a sentence
-// of the catalogue.
+// LockedMessage refuses a change of a field the organisation manages, without naming the
+// organisation; label is a sentence of the catalogue. LockedFor names it.
 func LockedMessage(f passport.Field, label string) *passport.Error {
 	return passport.FieldError(string(f), "%s is managed by your organisation: ask your administrator to change it.", passport.Text(label))
+}
+
+// LockedFor refuses the person's change of a field locked on their account, naming the
+// organisation to ask (the one that manages the account, else the primary one); an account
+// in no organisation gets the general sentence.
+func LockedFor(a *passport.Account, f passport.Field) *passport.Error {
+	label := passport.FieldLabels[f]
+	if m, ok := managingOrg(a); ok {
+		return passport.FieldError(string(f), "%s is managed by %s: ask its administrator to change it.", passport.Text(label), m.OrgName)
+	}
+	return LockedMessage(f, label)
 }
 
 // ParseBirthdate reads a birth date (YYYY-MM-DD, "" for none): not in the future, not

@@ -22,7 +22,8 @@ func TestWhoMayEditAProfile(t *testing.T) {
 	other := passport.Actor{Kind: passport.ActorPerson, AccountID: w.managedB}
 
 	_, errs, err := w.svc.UpdateProfile(ctx, self, w.managedA, account.ProfileInput{GivenName: &name})
-	if err != nil || errs["given_name"] == nil || !strings.Contains(errs["given_name"].Message, "organisation") {
+	if err != nil || errs["given_name"] == nil || !strings.Contains(errs["given_name"].Message, "is managed by %s") ||
+		len(errs["given_name"].Args) != 2 || errs["given_name"].Args[1] != "Org" {
 		t.Errorf("person changing a locked field: %v %v", errs, err)
 	}
 	if _, _, err := w.svc.UpdateProfile(ctx, other, w.managedA, account.ProfileInput{GivenName: &name}); passport.ErrorCode(err) != passport.ENOTFOUND {

@@ -150,9 +150,14 @@ type Profile struct {
 	// people may type, as in 8 916 123-45-67; empty: the page's language decides (ru: RU,
 	// et: EE, nl: NL, sv: SE), and on an English page a number needs its country code.
 	PhoneDefaultRegion string `toml:"phone_default_region"`
-	// DefaultPublicity and Locked are tables, set in the file only.
+	// DefaultPublicity, Locked and Policy are tables, set in the file only.
 	DefaultPublicity map[string]string   `toml:"default_publicity"`
 	Locked           map[string][]string `toml:"locked"`
+	// Policy says, per registration method and field, who may edit it: "editable" (the
+	// person), "admin" (only an administrator: locked for the person) or "required" (the
+	// person, who must fill it in). A field it does not name follows Locked (admin) and
+	// RequiredFields (required), else it is editable.
+	Policy map[string]map[string]string `toml:"policy"`
 }
 
 // Database tunes the connection pool.
@@ -600,6 +605,24 @@ func (p *Profile) validate() error {
 		for _, f := range fields {
 			if !slices.Contains(editableFields, f) {
 				return fmt.Errorf("config: profile.locked.%s: %q is not an editable field (one of %s)", m, f, strings.Join(editableFields, ", "))
+			}
+		}
+	}
+	for m, fields := range p.Policy {
+		if !slices.Contains(methods, m) {
+			return fmt.Errorf("config: profile.policy: unknown registration method %q (one of %s)", m, strings.Join(methods, ", "))
+		}
+		for f, access := range fields {
+			key := "profile.policy." + m + "." + f
+			switch {
+			case !slices.Contains(profileFields, f):
+				return fmt.Errorf("config: %s: unknown field %q (one of %s)", key, f, strings.Join(editableFields, ", "))
+			case !slices.Contains(editableFields, f):
+				return fmt.Errorf("config: %s: %q is never editable through the profile (one of %s)", key, f, strings.Join(editableFields, ", "))
+			case access == "required" && !slices.Contains(askable, f):
+				return fmt.Errorf("config: %s: %q cannot be required, since it cannot be asked for at sign-in (one of %s)", key, f, strings.Join(askable, ", "))
+			case access != "editable" && access != "admin" && access != "required":
+				return fmt.Errorf("config: %s: must be editable, admin or required (got %q)", key, access)
 			}
 		}
 	}

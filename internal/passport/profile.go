@@ -91,16 +91,22 @@ var ScopeFields = map[string][]Field{
 	ScopeIdentifiers:  {FieldIdentifiers},
 }
 
-// Rules are the operator's profile settings: default publicity, required fields and fields
-// locked per registration method. The zero value is not useful; use NewRules.
+// Rules are the operator's profile settings: default publicity and, per registration
+// method, who may edit each field and which fields are required. The zero value is not
+// useful; use NewRules.
 type Rules struct {
 	Defaults map[Field]Publicity
 	// Required fields may be left empty, but the person is asked for them at the next
-	// sign-in through an application.
+	// sign-in through an application. It applies to every registration method, except where
+	// Policy says otherwise; a required field that a method locks stays required (its
+	// administrator fills it in).
 	Required []Field
 	// Locked maps a registration method ("admin", "external:*" via "external") to the
-	// fields a person with that method may not change.
+	// fields a person with that method may not change. Policy overrides it field by field.
 	Locked map[string][]Field
+	// Policy maps a registration method (self, admin, invite, external, certificate) and a
+	// field to who may edit it; fields it does not name follow Locked and Required.
+	Policy map[string]map[Field]Access
 	// PhotoURL turns a photo id into its absolute URL.
 	PhotoURL func(photoID string) string
 }
@@ -303,19 +309,19 @@ func NeedsConsent(items []ConsentItem) bool {
 	return false
 }
 
-// IsLocked reports whether the person may not change f themselves.
+// IsLocked reports whether the person may not change f themselves: the policy gives it to
+// the administrator for the account's registration method and no administrator unlocked it
+// for this account (or the unlock has ended). Fields nobody edits (login, organisation,
+// linked accounts: see NeverEditable) are not "locked".
 func (r Rules) IsLocked(a *Account, f Field) bool {
-	method := a.RegistrationMethod
-	if strings.HasPrefix(method, "external:") {
-		method = "external"
-	}
-	return slices.Contains(r.Locked[method], f) && !slices.Contains(a.UnlockedFields, string(f))
+	return r.Access(a.RegistrationMethod, f) == AccessAdmin && !slices.Contains(a.UnlockedFields, string(f))
 }
 
-// MissingRequired lists the required fields the account leaves empty.
+// MissingRequired lists the required fields (for the account's registration method) that
+// the account leaves empty, in the order of Fields.
 func (r Rules) MissingRequired(a *Account) []Field {
 	var out []Field
-	for _, f := range r.Required {
+	for _, f := range r.RequiredFor(a.RegistrationMethod) {
 		if !a.HasValue(f) {
 			out = append(out, f)
 		}

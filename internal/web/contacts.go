@@ -63,6 +63,9 @@ func (s *Server) sendAllowed(ctx context.Context, a *passport.Account) error {
 
 // startEmailChange sends a code and a one-click link to the new address.
 func (s *Server) startEmailChange(ctx context.Context, a *passport.Account, raw string) error {
+	if err := s.checkEditable(a, passport.FieldEmail); err != nil {
+		return err
+	}
 	email, err := passport.NormalizeEmail(raw)
 	if err != nil {
 		return err
@@ -111,6 +114,9 @@ func (s *Server) phoneHint(c echo.Context) string {
 // startPhoneChange sends a code by SMS, or places a call whose caller number ends in it.
 // region is the country whose national forms raw may be in (phoneRegion).
 func (s *Server) startPhoneChange(ctx context.Context, a *passport.Account, raw, method, region string) error {
+	if err := s.checkEditable(a, passport.FieldPhone); err != nil {
+		return err
+	}
 	phone, err := passport.NormalizePhone(raw, region)
 	if err != nil {
 		return err

@@ -239,12 +239,18 @@ func own(ctx context.Context, accountID string) passport.Actor {
 func (db *DB) ChangePassword(ctx context.Context, accountID, hash string, notice []passport.Outgoing) error {
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		now := db.now()
-		tag, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE id = $1`, accountID, hash, now)
+		// A password of the person's own choosing: an issued (temporary) one no longer
+		// expires it, nor asks for a change, and the issued credentials are void.
+		tag, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = $2, updated_at = $3, password_expires_at = NULL,
+			required_actions = array_remove(required_actions, $4) WHERE id = $1`, accountID, hash, now, passport.ActionChangePassword)
 		if err != nil {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
 			return passport.Errorf(passport.ENOTFOUND, "No such account.")
+		}
+		if err := voidIssued(ctx, tx, accountID, now); err != nil {
+			return err
 		}
 		// Read before signOutEverywhere deletes the account's resets.
 		typ := passport.EventPasswordChanged

@@ -67,6 +67,11 @@ func (s *Server) console(h func(echo.Context, *passport.Account) error) echo.Han
 		if a.Status != passport.StatusActive {
 			return adminNotFound()
 		}
+		if to, err := s.actionGate(c.Request().Context(), a); err != nil {
+			return err
+		} else if to != "" {
+			return c.Redirect(http.StatusSeeOther, to)
+		}
 		sess := browserOf(c).Session
 		actor, err := s.acct.Admin(c.Request().Context(), a.ID, c.RealIP(), c.Request().UserAgent(), "")
 		if err != nil {
@@ -187,6 +192,9 @@ func (s *Server) adminAPIAuth(next echo.HandlerFunc) echo.HandlerFunc {
 				return passport.Errorf(passport.EUNAUTHORIZED, "This account cannot use the API.")
 			}
 			if err != nil {
+				return err
+			}
+			if err := s.gateAPI(ctx, a); err != nil {
 				return err
 			}
 			if actor, err = s.adminPerson(c, a, ""); err != nil {

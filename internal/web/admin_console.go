@@ -35,6 +35,8 @@ var consoleFlashes = map[string]string{
 	"unblocked": "The account is unblocked.", "sessions-ended": "Every session of the account is ended.",
 	"removed":          "The member is removed from the organisation; the account stays.",
 	"removed-deletion": "The member is removed, and the account is scheduled for deletion.",
+	"actions":          "The required actions are saved.",
+	"two-factor":       "The two-factor policy is saved.",
 }
 
 // accountStatuses name an account's statuses on console pages.
@@ -254,6 +256,8 @@ type adminOrgPage struct {
 	RoleKey   string            // the role form's key
 	RoleNames map[string]string // the role form's names by language
 	Errors    map[string]string
+	// RequireTwoFactor: every member must have two factors (actions.go enrols them).
+	RequireTwoFactor bool
 }
 
 type orgForm struct {
@@ -275,6 +279,9 @@ func (s *Server) renderOrg(c echo.Context, status int, o *passport.Organisation,
 	p.Problem = problem
 	if p.Name == "" {
 		p.Name = o.Name
+	}
+	if p.RequireTwoFactor, err = s.acct.OrgTwoFactor(c.Request().Context(), actor, o.ID); err != nil {
+		return err
 	}
 	if p.RoleNames == nil {
 		p.RoleNames = map[string]string{}

@@ -109,6 +109,13 @@ func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		if c.Request().Header.Get("Authorization") == "" {
+			// A cookie session with required actions pending (actions.go) must finish them
+			// first; a bearer token exists only once the sign-in finished them.
+			if err := s.gateAPI(ctx, a); err != nil {
+				return err
+			}
+		}
 		withAccount(c, a)
 		c.Response().Header().Set("Cache-Control", "no-store")
 		return next(c)
@@ -316,6 +323,9 @@ func (s *Server) apiPatchPublicity(c echo.Context) error {
 
 func (s *Server) apiPutPhoto(c echo.Context) error {
 	a := apiAccount(c)
+	if err := s.checkEditable(a, passport.FieldPicture); err != nil {
+		return err
+	}
 	data, err := readUpload(c, s.cfg.Photo.MaxBytes)
 	if err == nil {
 		err = s.uploadPhoto(c.Request().Context(), a, data)
@@ -331,6 +341,9 @@ func (s *Server) apiPutPhoto(c echo.Context) error {
 }
 
 func (s *Server) apiDeletePhoto(c echo.Context) error {
+	if err := s.checkEditable(apiAccount(c), passport.FieldPicture); err != nil {
+		return err
+	}
 	if err := s.deletePhoto(c.Request().Context(), apiAccount(c)); err != nil {
 		return err
 	}
@@ -477,7 +490,11 @@ func (s *Server) apiCancelContact(c echo.Context) error {
 }
 
 func (s *Server) apiRemoveContact(c echo.Context) error {
-	if err := s.db.RemoveContact(c.Request().Context(), apiAccount(c).ID, s.contactKind(c)); err != nil {
+	kind := s.contactKind(c)
+	if err := s.checkEditable(apiAccount(c), passport.Field(kind)); err != nil {
+		return err
+	}
+	if err := s.db.RemoveContact(c.Request().Context(), apiAccount(c).ID, kind); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

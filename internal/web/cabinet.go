@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/passport-idp/passport/internal/account"
 	"github.com/passport-idp/passport/internal/passport"
 )
 
@@ -23,7 +24,8 @@ func (s *Server) signedIn(c echo.Context) (*passport.Account, error) {
 	return s.db.Account(c.Request().Context(), sess.AccountID)
 }
 
-// cabinet wraps a cabinet page handler: no session, no page.
+// cabinet wraps a cabinet page handler: no session, no page; a pending required action
+// first.
 func (s *Server) cabinet(h func(echo.Context, *passport.Account) error) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		a, err := s.signedIn(c)
@@ -35,6 +37,15 @@ func (s *Server) cabinet(h func(echo.Context, *passport.Account) error) echo.Han
 				return c.Redirect(http.StatusFound, "/signin")
 			}
 			return c.Redirect(http.StatusSeeOther, "/signin")
+		}
+		// Required actions first (actions.go): the cabinet opens once none is pending.
+		if to, err := s.actionGate(c.Request().Context(), a); err != nil {
+			return err
+		} else if to != "" {
+			if c.Request().Method == http.MethodGet {
+				return c.Redirect(http.StatusFound, to)
+			}
+			return c.Redirect(http.StatusSeeOther, to)
 		}
 		withAccount(c, a)
 		return h(c, a)
@@ -174,15 +185,20 @@ func (s *Server) renderProfile(c echo.Context, status int, a *passport.Account, 
 type editPage struct {
 	Base
 	Fields     []formField
+	Reasons    map[string]string // why a locked field is not editable, translated, by input name
 	PhotoURL   string
 	PhotoError string
 	PhotoLock  bool
+	PhotoWhy   string // translated
 	MaxPhoto   string
 }
 
-// editFields are the edit form's inputs; labels and hints are sentences of the catalogue, the
-// template shows them translated. The language is a choice of the languages Passport speaks.
-func (s *Server) editFields(a *passport.Account, values map[string]string, errs map[string]string) []formField {
+// editFields are the edit form's inputs, drawn from the same schema as
+// GET /api/v1/me/profile/schema (account.FieldSchemas): a field the person may not edit is
+// shown as text with the reason, without an input. Labels and hints are sentences of the
+// catalogue, the template shows them translated; reasons come back translated. The language
+// is a choice of the languages Passport speaks.
+func (s *Server) editFields(c echo.Context, a *passport.Account, values map[string]string, errs map[string]string) ([]formField, map[string]string) {
 	bd := ""
 	if a.Birthdate != nil {
 		bd = a.Birthdate.Format("2006-01-02")
@@ -204,23 +220,37 @@ func (s *Server) editFields(a *passport.Account, values map[string]string, errs 
 			formField{Name: "organization", Label: "Organisation", Value: pm.OrgName, Locked: true, Hint: "Set by your organisation's administrator."},
 			formField{Name: "position", Label: "Position", Value: pm.Position, Locked: true, Hint: "Set by your organisation's administrator."})
 	}
+	schema := map[string]account.FieldSchema{}
+	for _, fs := range account.FieldSchemas(s.cfg.Rules, a) {
+		schema[string(fs.Field)] = fs
+	}
+	reasons := map[string]string{}
 	for i := range fields {
 		f := &fields[i]
 		if v, ok := values[f.Name]; ok {
 			f.Value = v
 		}
 		f.Error = errs[f.Name]
-		if pf, err := passport.ParseField(f.Name); err == nil && s.cfg.Rules.IsLocked(a, pf) {
-			f.Locked = true
-			f.Hint = "Managed by your organisation: ask your administrator to change it."
+		if fs, ok := schema[f.Name]; ok && !fs.Editable {
+			f.Locked, f.Hint = true, ""
+			if f.Name == "locale" {
+				f.Value = s.shownValue(c, a, passport.FieldLocale)
+			}
+			if fs.Message != nil {
+				reasons[f.Name] = s.errText(c, fs.Message)
+			}
 		}
 	}
-	return fields
+	return fields, reasons
 }
 
 func (s *Server) renderEdit(c echo.Context, status int, a *passport.Account, values map[string]string, errs FieldErrors, photoErr string) error {
-	p := editPage{Base: s.base(c, "Edit your profile"), Fields: s.editFields(a, values, s.texts(c, errs)), PhotoError: photoErr,
+	p := editPage{Base: s.base(c, "Edit your profile"), PhotoError: photoErr,
 		PhotoLock: s.cfg.Rules.IsLocked(a, passport.FieldPicture), MaxPhoto: s.size(c, passport.Bytes(s.cfg.Photo.MaxBytes))}
+	p.Fields, p.Reasons = s.editFields(c, a, values, s.texts(c, errs))
+	if p.PhotoLock {
+		p.PhotoWhy = s.errText(c, s.acct.CheckEditable(a, passport.FieldPicture))
+	}
 	p.Account = a
 	if a.PhotoID != "" {
 		p.PhotoURL = "/photos/" + a.PhotoID
@@ -264,6 +294,9 @@ func (s *Server) handleEditSubmit(c echo.Context, a *passport.Account) error {
 
 // handlePhotoUpload stores a new photo from a multipart form.
 func (s *Server) handlePhotoUpload(c echo.Context, a *passport.Account) error {
+	if err := s.acct.CheckEditable(a, passport.FieldPicture); err != nil {
+		return s.renderEdit(c, http.StatusForbidden, a, nil, nil, s.errText(c, err))
+	}
 	data, err := readUpload(c, s.cfg.Photo.MaxBytes)
 	if err == nil {
 		err = s.uploadPhoto(c.Request().Context(), a, data)
@@ -315,8 +348,8 @@ func (s *Server) handlePhotoDeleteForm(c echo.Context, a *passport.Account) erro
 	if a.PhotoID == "" {
 		return c.Redirect(http.StatusFound, "/profile/edit")
 	}
-	if s.cfg.Rules.IsLocked(a, passport.FieldPicture) {
-		return s.renderEdit(c, http.StatusForbidden, a, nil, nil, s.errText(c, lockedMessage(passport.FieldPicture, "Your photo")))
+	if err := s.acct.CheckEditable(a, passport.FieldPicture); err != nil {
+		return s.renderEdit(c, http.StatusForbidden, a, nil, nil, s.errText(c, err))
 	}
 	return s.confirmAction(c, "Delete your photo?", confirmPage{Action: "delete-photo", Post: "/profile/photo/delete",
 		Back: "/profile/edit", PhotoURL: "/photos/" + a.PhotoID})
@@ -326,6 +359,9 @@ func (s *Server) handlePhotoDeleteForm(c echo.Context, a *passport.Account) erro
 func (s *Server) handlePhotoDelete(c echo.Context, a *passport.Account) error {
 	if !confirmed(c) {
 		return c.Redirect(http.StatusSeeOther, "/profile/photo/delete")
+	}
+	if err := s.acct.CheckEditable(a, passport.FieldPicture); err != nil {
+		return s.renderEdit(c, http.StatusForbidden, a, nil, nil, s.errText(c, err))
 	}
 	err := s.deletePhoto(c.Request().Context(), a)
 	if code := passport.ErrorCode(err); code == passport.EINVALID || code == passport.ENOTFOUND {

@@ -215,6 +215,14 @@ func (s *Server) handleSigninSubmit(c echo.Context) error {
 	default:
 		return fail(http.StatusForbidden, s.text(c, "This account cannot sign in."))
 	}
+	if exp := account.PasswordExpiresAt; exp != nil && !s.db.Now().Before(*exp) {
+		// An issued (temporary) password that was not changed in time. Said only once the
+		// password was right, so it reveals nothing to a guesser; not a wrong guess either.
+		if err := s.signinFailed(ctx, account.ID, "expired"); err != nil {
+			return err
+		}
+		return fail(http.StatusForbidden, s.text(c, "Your temporary password has expired. Ask your administrator for new login details."))
+	}
 	secret, err := s.totpSecret(ctx, account.ID)
 	if err != nil {
 		return err
@@ -291,17 +299,19 @@ func (s *Server) startSession(c echo.Context, a *passport.Account, amr []string)
 	return sess, nil
 }
 
-// continueFlow runs after the person is known: the required fields they left empty, then
-// consent when an on-request field has no decision yet, then back to the library's
-// callback, which issues the code. prompt=none never shows a page.
+// continueFlow runs after the person is known: the required actions still pending (a new
+// password, confirmations, the required fields they left empty, two factors: actions.go),
+// then the application's two-factor policy, then consent when an on-request field has no
+// decision yet, then back to the library's callback, which issues the code. prompt=none
+// never shows a page: pending actions answer interaction_required.
 func (s *Server) continueFlow(c echo.Context, req *passport.AuthRequest, client *passport.Client, sess *passport.Session) error {
 	ctx := c.Request().Context()
 	a, err := s.db.Account(ctx, sess.AccountID)
 	if err != nil {
 		return err
 	}
-	if len(s.missingEditable(a)) > 0 && !req.HasPrompt("none") {
-		return c.Redirect(http.StatusSeeOther, "/signin/complete?authRequestID="+req.ID)
+	if done, err := s.actionsStep(c, req, a); done || err != nil {
+		return err
 	}
 	next, err := s.secondFactorStep(c, req, client, sess)
 	if err != nil || c.Response().Committed {
@@ -323,6 +333,21 @@ func (s *Server) continueFlow(c echo.Context, req *passport.AuthRequest, client 
 		return c.Redirect(http.StatusSeeOther, "/consent?authRequestID="+req.ID)
 	}
 	return s.complete(c, req, client, sess, a)
+}
+
+// actionsStep sends the person to the first pending required action (SPEC §6) and reports
+// that it answered; prompt=none cannot show a page: the application gets
+// interaction_required.
+func (s *Server) actionsStep(c echo.Context, req *passport.AuthRequest, a *passport.Account) (bool, error) {
+	pending, err := s.pendingActions(c.Request().Context(), a, true)
+	if err != nil || len(pending) == 0 {
+		return false, err
+	}
+	if req.HasPrompt("none") {
+		s.oidc.Fail(c.Response(), c.Request(), req, "interaction_required", "The person has required actions to take first.")
+		return true, nil
+	}
+	return true, c.Redirect(http.StatusSeeOther, actionURL(pending[0], req))
 }
 
 // secondFactorStep applies the application's access policy when it requires two factors
@@ -349,15 +374,15 @@ func (s *Server) secondFactorStep(c echo.Context, req *passport.AuthRequest, cli
 }
 
 // complete marks the request done for this session and hands it to the callback. It checks
-// again every step before it — the session answers the request, the required fields are
-// filled, the application's policy is met — since any page of the flow (consent above all)
+// again every step before it — the session answers the request, no required action is
+// pending (the required fields are filled among them), the application's policy is met — since any page of the flow (consent above all)
 // can be posted directly.
 func (s *Server) complete(c echo.Context, req *passport.AuthRequest, client *passport.Client, sess *passport.Session, a *passport.Account) error {
 	if !req.SatisfiedBy(sess, s.db.Now()) {
 		return c.Redirect(http.StatusSeeOther, "/signin?authRequestID="+req.ID)
 	}
-	if len(s.missingEditable(a)) > 0 && !req.HasPrompt("none") {
-		return c.Redirect(http.StatusSeeOther, "/signin/complete?authRequestID="+req.ID)
+	if done, err := s.actionsStep(c, req, a); done || err != nil {
+		return err
 	}
 	next, err := s.secondFactorStep(c, req, client, sess)
 	if err != nil || c.Response().Committed {
@@ -400,6 +425,13 @@ func (s *Server) inFlow(h flowStep) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		// Every page after sign-in comes after the required actions (actions.go); the
+		// required fields' page is one of them and checks its own turn.
+		if c.Path() != "/signin/complete" {
+			if done, err := s.actionsStep(c, req, a); done || err != nil {
+				return err
+			}
+		}
 		withAccount(c, a)
 		return h(c, req, client, sess, a)
 	}
@@ -429,6 +461,7 @@ func (s *Server) handleSigninCancel(c echo.Context) error {
 
 type completePage struct {
 	Base
+	Action        string // where the form posts
 	AuthRequestID string
 	ClientName    string
 	Fields        []formField
@@ -449,29 +482,35 @@ var completeInputs = map[passport.Field]formField{
 	passport.FieldEmail:      {Name: "email", Label: "Email", Type: "email", Autocomplete: "email"},
 }
 
-// handleCompleteForm asks for the required fields the person left empty, before the
-// application gets them back.
-func (s *Server) handleCompleteForm(c echo.Context, req *passport.AuthRequest, client *passport.Client, _ *passport.Session, a *passport.Account) error {
-	return s.renderComplete(c, http.StatusOK, req, client, a, nil, nil)
+// handleCompleteForm is the required-fields step of the required actions within an
+// application's request (without one: /signin/actions/profile), shown only when it is the
+// step due.
+func (s *Server) handleCompleteForm(c echo.Context, req *passport.AuthRequest, client *passport.Client, sess *passport.Session, _ *passport.Account) error {
+	return s.runStep(c, &actionStep{req: req, client: client, sess: sess}, passport.ActionFillRequired, s.handleActionProfileForm)
 }
 
-func (s *Server) renderComplete(c echo.Context, status int, req *passport.AuthRequest, client *passport.Client,
-	a *passport.Account, values map[string]string, errs FieldErrors) error {
-	page := completePage{Base: s.base(c, "Complete your profile"), AuthRequestID: req.ID, ClientName: client.DisplayName()}
+// handleCompleteSubmit saves the fields as the required-fields step does, refused (sent to
+// the first pending action) unless that step is the one due.
+func (s *Server) handleCompleteSubmit(c echo.Context, req *passport.AuthRequest, client *passport.Client, sess *passport.Session, _ *passport.Account) error {
+	return s.runStep(c, &actionStep{req: req, client: client, sess: sess}, passport.ActionFillRequired, s.handleActionProfileSubmit)
+}
+
+// missingFields are the inputs of the required fields the person left empty, with the
+// values typed and the mistakes.
+func (s *Server) missingFields(c echo.Context, a *passport.Account, values map[string]string, errs FieldErrors) []formField {
+	var out []formField
 	shown := s.texts(c, errs)
 	for _, f := range s.missingEditable(a) {
 		in := completeInputs[f]
 		in.Value, in.Error = values[in.Name], shown[in.Name]
-		page.Fields = append(page.Fields, in)
+		out = append(out, in)
 	}
-	if len(page.Fields) == 0 {
-		return s.continueFlow(c, req, client, s.flowSession(c, req))
-	}
-	return s.page(c, status, "complete", page)
+	return out
 }
 
-// handleCompleteSubmit saves the fields and continues the sign-in once none is missing.
-func (s *Server) handleCompleteSubmit(c echo.Context, req *passport.AuthRequest, client *passport.Client, sess *passport.Session, a *passport.Account) error {
+// saveMissing saves the required fields the person filled in; values are what they typed,
+// errs the mistakes (nothing is saved then).
+func (s *Server) saveMissing(c echo.Context, a *passport.Account) (map[string]string, FieldErrors, error) {
 	ctx := c.Request().Context()
 	values := map[string]string{}
 	var in MainInput
@@ -500,13 +539,10 @@ func (s *Server) handleCompleteSubmit(c echo.Context, req *passport.AuthRequest,
 	if len(errs) == 0 {
 		var err error
 		if _, errs, err = s.updateMain(ctx, a.ID, in); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
-	if len(errs) > 0 {
-		return s.renderComplete(c, http.StatusBadRequest, req, client, a, values, errs)
-	}
-	return s.continueFlow(c, req, client, sess)
+	return values, errs, nil
 }
 
 // cleanText makes s storable: valid UTF-8, no NUL, at most n bytes.

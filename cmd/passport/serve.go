@@ -80,6 +80,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 		go servePprof(ctx, cfg.Dev.PprofListen, log)
 	}
 	go jobs.PurgeLoop(ctx, db, log, cfg.Account.PurgeInterval.Duration, cfg.Events.Retention.Duration)
+	if ws, ok := handler.(*web.Server); ok {
+		// CSV imports of members, run on every replica (each import claimed by one).
+		importer := &jobs.Importer{DB: db, Run: ws.RunImport, Log: log}
+		importsDone := make(chan struct{})
+		ictx, stopImports := context.WithCancel(ctx)
+		go func() { importer.Loop(ictx); close(importsDone) }()
+		defer func() { stopImports(); <-importsDone }()
+	}
 	worker, err := newWorker(cfg, db, log)
 	if err != nil {
 		return err
@@ -217,6 +225,13 @@ func profileRules(cfg config.Config) passport.Rules {
 	for method, fields := range cfg.Profile.Locked {
 		for _, f := range fields {
 			r.Locked[method] = append(r.Locked[method], passport.Field(f))
+		}
+	}
+	r.Policy = map[string]map[passport.Field]passport.Access{}
+	for method, fields := range cfg.Profile.Policy {
+		r.Policy[method] = map[passport.Field]passport.Access{}
+		for f, access := range fields {
+			r.Policy[method][passport.Field(f)] = passport.Access(access)
 		}
 	}
 	return passport.NewRules(r)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -104,11 +105,17 @@ func describe(l *i18n.Localizer, e passport.Event) string {
 		if e.AccountID == "" { // seen only in the service administrator's feed
 			return l.Sprintf("Failed sign-in attempt with a login that does not exist")
 		}
+		if detailString(d, "factor") == "expired" {
+			return l.Sprintf("Sign-in refused: the temporary password has expired.")
+		}
 		if detailString(d, "factor") == "code" {
 			return l.Sprintf("Failed sign-in attempt: the password was right, the code was wrong")
 		}
 		return l.Sprintf("Failed sign-in attempt: wrong password")
 	case passport.EventPasswordChanged:
+		if detailBool(d, "temporary") {
+			return l.Sprintf("The temporary password was replaced by the person's own.")
+		}
 		return l.Sprintf("Password changed")
 	case passport.EventPasswordReset:
 		return l.Sprintf("Password reset after a forgotten-password request")
@@ -219,6 +226,35 @@ func describe(l *i18n.Localizer, e passport.Event) string {
 		return l.Sprintf("Login details template %s saved", detailString(d, "key"))
 	case passport.EventCredentialTemplateDeleted:
 		return l.Sprintf("Login details template %s deleted", detailString(d, "key"))
+	case passport.EventProfileUnlocked:
+		f := fieldLabels(l, []string{detailString(d, "field")})
+		if until, err := time.Parse(time.RFC3339, detailString(d, "until")); err == nil {
+			// An unlock ends when its day ends in UTC.
+			return l.Sprintf("Field unlocked for the person: %s, until %s", f, l.Date(until, time.UTC))
+		}
+		return l.Sprintf("Field unlocked for the person: %s", f)
+	case passport.EventProfileRelocked:
+		return l.Sprintf("Field locked again: %s", fieldLabels(l, []string{detailString(d, "field")}))
+	case passport.EventImportStarted:
+		return l.Sprintf("Import of members started: %s", detailString(d, "file"))
+	case passport.EventImportFinished:
+		return l.Sprintf("Import of members finished: %s (created %d, unchanged %d, with errors %d)", detailString(d, "file"),
+			detailInt(d, "created"), detailInt(d, "unchanged"), detailInt(d, "failed"))
+	case passport.EventRequiredActionsChanged:
+		after := detailStrings(d, "after")
+		if len(after) == 0 {
+			return l.Sprintf("An administrator cleared the required actions.")
+		}
+		names := make([]string, len(after))
+		for i, x := range after {
+			names[i] = l.Sprintf(cmp.Or(actionLabels[x], x))
+		}
+		return l.Sprintf("An administrator changed the required actions: %s.", strings.Join(names, ", "))
+	case passport.EventTwoFactorPolicyChanged:
+		if detailBool(d, "require_two_factor") {
+			return l.Sprintf("The organisation now requires two-factor authentication of every member.")
+		}
+		return l.Sprintf("The organisation no longer requires two-factor authentication of every member.")
 	}
 	return l.Sprintf("Other security event (%s)", e.Type)
 }
@@ -300,6 +336,19 @@ func detailString(d map[string]any, key string) string {
 	default:
 		return fmt.Sprint(v)
 	}
+}
+
+// detailInt reads a count (JSON numbers come back as float64).
+func detailInt(d map[string]any, key string) int {
+	switch v := d[key].(type) {
+	case float64:
+		return int(v)
+	case int:
+		return v
+	case int64:
+		return int(v)
+	}
+	return 0
 }
 
 func detailBool(d map[string]any, key string) bool {

@@ -39,6 +39,153 @@ func (e AccountStatus) Valid() bool {
 	}
 }
 
+// Defines values for AdminImportStatus.
+const (
+	AdminImportStatusDone    AdminImportStatus = "done"
+	AdminImportStatusFailed  AdminImportStatus = "failed"
+	AdminImportStatusQueued  AdminImportStatus = "queued"
+	AdminImportStatusRunning AdminImportStatus = "running"
+)
+
+// Valid indicates whether the value is a known member of the AdminImportStatus enum.
+func (e AdminImportStatus) Valid() bool {
+	switch e {
+	case AdminImportStatusDone:
+		return true
+	case AdminImportStatusFailed:
+		return true
+	case AdminImportStatusQueued:
+		return true
+	case AdminImportStatusRunning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CredentialIssueChannel.
+const (
+	CredentialIssueChannelEmail CredentialIssueChannel = "email"
+	CredentialIssueChannelNone  CredentialIssueChannel = "none"
+	CredentialIssueChannelSms   CredentialIssueChannel = "sms"
+)
+
+// Valid indicates whether the value is a known member of the CredentialIssueChannel enum.
+func (e CredentialIssueChannel) Valid() bool {
+	switch e {
+	case CredentialIssueChannelEmail:
+		return true
+	case CredentialIssueChannelNone:
+		return true
+	case CredentialIssueChannelSms:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CredentialIssueStatus.
+const (
+	CredentialIssueStatusFailed     CredentialIssueStatus = "failed"
+	CredentialIssueStatusHandedOver CredentialIssueStatus = "handed_over"
+	CredentialIssueStatusQueued     CredentialIssueStatus = "queued"
+	CredentialIssueStatusReplaced   CredentialIssueStatus = "replaced"
+	CredentialIssueStatusSent       CredentialIssueStatus = "sent"
+	CredentialIssueStatusUnknown    CredentialIssueStatus = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the CredentialIssueStatus enum.
+func (e CredentialIssueStatus) Valid() bool {
+	switch e {
+	case CredentialIssueStatusFailed:
+		return true
+	case CredentialIssueStatusHandedOver:
+		return true
+	case CredentialIssueStatusQueued:
+		return true
+	case CredentialIssueStatusReplaced:
+		return true
+	case CredentialIssueStatusSent:
+		return true
+	case CredentialIssueStatusUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CredentialsIssuedChannel.
+const (
+	CredentialsIssuedChannelEmail CredentialsIssuedChannel = "email"
+	CredentialsIssuedChannelNone  CredentialsIssuedChannel = "none"
+	CredentialsIssuedChannelSms   CredentialsIssuedChannel = "sms"
+)
+
+// Valid indicates whether the value is a known member of the CredentialsIssuedChannel enum.
+func (e CredentialsIssuedChannel) Valid() bool {
+	switch e {
+	case CredentialsIssuedChannelEmail:
+		return true
+	case CredentialsIssuedChannelNone:
+		return true
+	case CredentialsIssuedChannelSms:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CredentialsRequestChannel.
+const (
+	CredentialsRequestChannelEmail CredentialsRequestChannel = "email"
+	CredentialsRequestChannelNone  CredentialsRequestChannel = "none"
+	CredentialsRequestChannelSms   CredentialsRequestChannel = "sms"
+)
+
+// Valid indicates whether the value is a known member of the CredentialsRequestChannel enum.
+func (e CredentialsRequestChannel) Valid() bool {
+	switch e {
+	case CredentialsRequestChannelEmail:
+		return true
+	case CredentialsRequestChannelNone:
+		return true
+	case CredentialsRequestChannelSms:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CredentialsRequestLocale.
+const (
+	CredentialsRequestLocaleEmpty CredentialsRequestLocale = ""
+	CredentialsRequestLocaleEn    CredentialsRequestLocale = "en"
+	CredentialsRequestLocaleEt    CredentialsRequestLocale = "et"
+	CredentialsRequestLocaleNl    CredentialsRequestLocale = "nl"
+	CredentialsRequestLocaleRu    CredentialsRequestLocale = "ru"
+	CredentialsRequestLocaleSv    CredentialsRequestLocale = "sv"
+)
+
+// Valid indicates whether the value is a known member of the CredentialsRequestLocale enum.
+func (e CredentialsRequestLocale) Valid() bool {
+	switch e {
+	case CredentialsRequestLocaleEmpty:
+		return true
+	case CredentialsRequestLocaleEn:
+		return true
+	case CredentialsRequestLocaleEt:
+		return true
+	case CredentialsRequestLocaleNl:
+		return true
+	case CredentialsRequestLocaleRu:
+		return true
+	case CredentialsRequestLocaleSv:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EventActorKind.
 const (
 	ActorAdmin  EventActorKind = "admin"
@@ -57,6 +204,69 @@ func (e EventActorKind) Valid() bool {
 	case ActorPerson:
 		return true
 	case ActorSystem:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Field.
+const (
+	FieldBirthdate    Field = "birthdate"
+	FieldEmail        Field = "email"
+	FieldFamilyName   Field = "family_name"
+	FieldGivenName    Field = "given_name"
+	FieldIdentifiers  Field = "identifiers"
+	FieldLocale       Field = "locale"
+	FieldLogin        Field = "login"
+	FieldNickname     Field = "nickname"
+	FieldOrganization Field = "organization"
+	FieldPhone        Field = "phone"
+	FieldPicture      Field = "picture"
+)
+
+// Valid indicates whether the value is a known member of the Field enum.
+func (e Field) Valid() bool {
+	switch e {
+	case FieldBirthdate:
+		return true
+	case FieldEmail:
+		return true
+	case FieldFamilyName:
+		return true
+	case FieldGivenName:
+		return true
+	case FieldIdentifiers:
+		return true
+	case FieldLocale:
+		return true
+	case FieldLogin:
+		return true
+	case FieldNickname:
+		return true
+	case FieldOrganization:
+		return true
+	case FieldPhone:
+		return true
+	case FieldPicture:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FieldSchemaReasonCode.
+const (
+	Locked        FieldSchemaReasonCode = "locked"
+	NeverEditable FieldSchemaReasonCode = "never_editable"
+)
+
+// Valid indicates whether the value is a known member of the FieldSchemaReasonCode enum.
+func (e FieldSchemaReasonCode) Valid() bool {
+	switch e {
+	case Locked:
+		return true
+	case NeverEditable:
 		return true
 	default:
 		return false
@@ -165,30 +375,117 @@ func (e Publicity) Valid() bool {
 	}
 }
 
+// Defines values for RequiredAction.
+const (
+	ChangePassword RequiredAction = "change_password"
+	ConfirmEmail   RequiredAction = "confirm_email"
+	ConfirmPhone   RequiredAction = "confirm_phone"
+	EnrolTwoFactor RequiredAction = "enrol_two_factor"
+	FillRequired   RequiredAction = "fill_required"
+)
+
+// Valid indicates whether the value is a known member of the RequiredAction enum.
+func (e RequiredAction) Valid() bool {
+	switch e {
+	case ChangePassword:
+		return true
+	case ConfirmEmail:
+		return true
+	case ConfirmPhone:
+		return true
+	case EnrolTwoFactor:
+		return true
+	case FillRequired:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AdminAddMemberJSONBodyLocale.
+const (
+	AdminAddMemberJSONBodyLocaleEmpty AdminAddMemberJSONBodyLocale = ""
+	AdminAddMemberJSONBodyLocaleEn    AdminAddMemberJSONBodyLocale = "en"
+	AdminAddMemberJSONBodyLocaleEt    AdminAddMemberJSONBodyLocale = "et"
+	AdminAddMemberJSONBodyLocaleNl    AdminAddMemberJSONBodyLocale = "nl"
+	AdminAddMemberJSONBodyLocaleRu    AdminAddMemberJSONBodyLocale = "ru"
+	AdminAddMemberJSONBodyLocaleSv    AdminAddMemberJSONBodyLocale = "sv"
+)
+
+// Valid indicates whether the value is a known member of the AdminAddMemberJSONBodyLocale enum.
+func (e AdminAddMemberJSONBodyLocale) Valid() bool {
+	switch e {
+	case AdminAddMemberJSONBodyLocaleEmpty:
+		return true
+	case AdminAddMemberJSONBodyLocaleEn:
+		return true
+	case AdminAddMemberJSONBodyLocaleEt:
+		return true
+	case AdminAddMemberJSONBodyLocaleNl:
+		return true
+	case AdminAddMemberJSONBodyLocaleRu:
+		return true
+	case AdminAddMemberJSONBodyLocaleSv:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AdminUpdateMemberProfileJSONBodyLocale.
+const (
+	AdminUpdateMemberProfileJSONBodyLocaleEmpty AdminUpdateMemberProfileJSONBodyLocale = ""
+	AdminUpdateMemberProfileJSONBodyLocaleEn    AdminUpdateMemberProfileJSONBodyLocale = "en"
+	AdminUpdateMemberProfileJSONBodyLocaleEt    AdminUpdateMemberProfileJSONBodyLocale = "et"
+	AdminUpdateMemberProfileJSONBodyLocaleNl    AdminUpdateMemberProfileJSONBodyLocale = "nl"
+	AdminUpdateMemberProfileJSONBodyLocaleRu    AdminUpdateMemberProfileJSONBodyLocale = "ru"
+	AdminUpdateMemberProfileJSONBodyLocaleSv    AdminUpdateMemberProfileJSONBodyLocale = "sv"
+)
+
+// Valid indicates whether the value is a known member of the AdminUpdateMemberProfileJSONBodyLocale enum.
+func (e AdminUpdateMemberProfileJSONBodyLocale) Valid() bool {
+	switch e {
+	case AdminUpdateMemberProfileJSONBodyLocaleEmpty:
+		return true
+	case AdminUpdateMemberProfileJSONBodyLocaleEn:
+		return true
+	case AdminUpdateMemberProfileJSONBodyLocaleEt:
+		return true
+	case AdminUpdateMemberProfileJSONBodyLocaleNl:
+		return true
+	case AdminUpdateMemberProfileJSONBodyLocaleRu:
+		return true
+	case AdminUpdateMemberProfileJSONBodyLocaleSv:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PatchMeJSONBodyLocale.
 const (
-	Empty PatchMeJSONBodyLocale = ""
-	En    PatchMeJSONBodyLocale = "en"
-	Et    PatchMeJSONBodyLocale = "et"
-	Nl    PatchMeJSONBodyLocale = "nl"
-	Ru    PatchMeJSONBodyLocale = "ru"
-	Sv    PatchMeJSONBodyLocale = "sv"
+	PatchMeJSONBodyLocaleEmpty PatchMeJSONBodyLocale = ""
+	PatchMeJSONBodyLocaleEn    PatchMeJSONBodyLocale = "en"
+	PatchMeJSONBodyLocaleEt    PatchMeJSONBodyLocale = "et"
+	PatchMeJSONBodyLocaleNl    PatchMeJSONBodyLocale = "nl"
+	PatchMeJSONBodyLocaleRu    PatchMeJSONBodyLocale = "ru"
+	PatchMeJSONBodyLocaleSv    PatchMeJSONBodyLocale = "sv"
 )
 
 // Valid indicates whether the value is a known member of the PatchMeJSONBodyLocale enum.
 func (e PatchMeJSONBodyLocale) Valid() bool {
 	switch e {
-	case Empty:
+	case PatchMeJSONBodyLocaleEmpty:
 		return true
-	case En:
+	case PatchMeJSONBodyLocaleEn:
 		return true
-	case Et:
+	case PatchMeJSONBodyLocaleEt:
 		return true
-	case Nl:
+	case PatchMeJSONBodyLocaleNl:
 		return true
-	case Ru:
+	case PatchMeJSONBodyLocaleRu:
 		return true
-	case Sv:
+	case PatchMeJSONBodyLocaleSv:
 		return true
 	default:
 		return false
@@ -216,6 +513,55 @@ func (e PostMeKindJSONBodyMethod) Valid() bool {
 // AccountStatus defines model for AccountStatus.
 type AccountStatus string
 
+// AdminImport defines model for AdminImport.
+type AdminImport struct {
+	Created   int       `json:"created"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// Error Why the import failed as a whole ("" unless failed)
+	Error string `json:"error"`
+
+	// Failed Rows with problems (see the result file)
+	Failed     int                `json:"failed"`
+	FileName   string             `json:"file_name"`
+	FinishedAt time.Time          `json:"finished_at"`
+	Id         openapi_types.UUID `json:"id"`
+	Processed  int                `json:"processed"`
+	ResultUrl  string             `json:"result_url"`
+	Status     AdminImportStatus  `json:"status"`
+
+	// Total Data rows in the file
+	Total int `json:"total"`
+
+	// Unchanged Rows whose login was already a member
+	Unchanged int `json:"unchanged"`
+}
+
+// AdminImportStatus defines model for AdminImport.Status.
+type AdminImportStatus string
+
+// AdminImportReport defines model for AdminImportReport.
+type AdminImportReport struct {
+	Problems []struct {
+		// Column "" for the whole row
+		Column string `json:"column"`
+
+		// Line The file's line where the row starts
+		Line    int    `json:"line"`
+		Message string `json:"message"`
+
+		// Row The data row, from 1 (the header row not counted)
+		Row int `json:"row"`
+	} `json:"problems"`
+	Rows int `json:"rows"`
+
+	// Unchanged Rows whose login is already a member
+	Unchanged int `json:"unchanged"`
+
+	// Valid Rows that would create a member
+	Valid int `json:"valid"`
+}
+
 // AdminMember One membership of the member list.
 type AdminMember struct {
 	// AccountId The OIDC sub.
@@ -233,6 +579,36 @@ type AdminMember struct {
 	Position     string        `json:"position"`
 	Roles        []string      `json:"roles"`
 	Status       AccountStatus `json:"status"`
+
+	// VerificationStatus new, requires_check, verified or incorrect_data
+	VerificationStatus string `json:"verification_status"`
+}
+
+// AdminMemberCreated defines model for AdminMemberCreated.
+type AdminMemberCreated struct {
+	// AccountId The OIDC sub.
+	AccountId   openapi_types.UUID `json:"account_id"`
+	CreatedAt   time.Time          `json:"created_at"`
+	Credentials *CredentialsIssued `json:"credentials,omitempty"`
+	Email       string             `json:"email"`
+	FamilyName  string             `json:"family_name"`
+	GivenName   string             `json:"given_name"`
+	LastVisitAt *time.Time         `json:"last_visit_at"`
+	Login       string             `json:"login"`
+
+	// Managed Created by the organisation (true) or an existing account that joined (false).
+	Managed bool `json:"managed"`
+
+	// Memberships The account's memberships in the caller's organisations only.
+	Memberships  []AdminMembership `json:"memberships"`
+	Organisation OrgRef            `json:"organisation"`
+	Position     string            `json:"position"`
+	Primary      bool              `json:"primary"`
+	Roles        []string          `json:"roles"`
+
+	// Sessions Live sessions, and those ended in the last 30 days.
+	Sessions []AdminSession `json:"sessions"`
+	Status   AccountStatus  `json:"status"`
 
 	// VerificationStatus new, requires_check, verified or incorrect_data
 	VerificationStatus string `json:"verification_status"`
@@ -324,6 +700,74 @@ type ConnectedApp struct {
 	Scopes   *[]string               `json:"scopes,omitempty"`
 }
 
+// CredentialIssue defines model for CredentialIssue.
+type CredentialIssue struct {
+	Channel CredentialIssueChannel `json:"channel"`
+
+	// Error The last delivery error, when failed.
+	Error     *string               `json:"error,omitempty"`
+	ExpiresAt time.Time             `json:"expires_at"`
+	Id        openapi_types.UUID    `json:"id"`
+	IssuedAt  time.Time             `json:"issued_at"`
+	SentAt    time.Time             `json:"sent_at"`
+	Status    CredentialIssueStatus `json:"status"`
+	Template  string                `json:"template"`
+	VoidedAt  time.Time             `json:"voided_at"`
+}
+
+// CredentialIssueChannel defines model for CredentialIssue.Channel.
+type CredentialIssueChannel string
+
+// CredentialIssueStatus defines model for CredentialIssue.Status.
+type CredentialIssueStatus string
+
+// CredentialTemplate defines model for CredentialTemplate.
+type CredentialTemplate struct {
+	Bodies    map[string]TemplateBody `json:"bodies"`
+	CreatedAt time.Time               `json:"created_at"`
+	Key       string                  `json:"key"`
+	Names     map[string]string       `json:"names"`
+	UpdatedAt time.Time               `json:"updated_at"`
+}
+
+// CredentialsIssued defines model for CredentialsIssued.
+type CredentialsIssued struct {
+	Channel   CredentialsIssuedChannel `json:"channel"`
+	ExpiresAt time.Time                `json:"expires_at"`
+	Id        openapi_types.UUID       `json:"id"`
+
+	// Password Only when generated, in this one answer.
+	Password *string `json:"password,omitempty"`
+	Template string  `json:"template"`
+}
+
+// CredentialsIssuedChannel defines model for CredentialsIssued.Channel.
+type CredentialsIssuedChannel string
+
+// CredentialsRequest How to issue login details. Field errors name `template`, `channel`, `locale`, `password` (under `credentials.` when nested in a member creation).
+type CredentialsRequest struct {
+	// Channel Defaults to email when the account has an address, else sms.
+	Channel *CredentialsRequestChannel `json:"channel,omitempty"`
+
+	// Generate Generate a password (16 characters, over 90 bits); else `password` is used.
+	Generate *bool `json:"generate,omitempty"`
+
+	// Locale The message's language; empty for the account's.
+	Locale *CredentialsRequestLocale `json:"locale,omitempty"`
+
+	// Password The password to issue when not generated; must meet the password policy.
+	Password *string `json:"password,omitempty"`
+
+	// Template `standard` or a stored template's key.
+	Template *string `json:"template,omitempty"`
+}
+
+// CredentialsRequestChannel Defaults to email when the account has an address, else sms.
+type CredentialsRequestChannel string
+
+// CredentialsRequestLocale The message's language; empty for the account's.
+type CredentialsRequestLocale string
+
 // Error defines model for Error.
 type Error struct {
 	Error *struct {
@@ -379,6 +823,43 @@ type EventOrg struct {
 	Id   openapi_types.UUID `json:"id"`
 	Name string             `json:"name"`
 }
+
+// Field defines model for Field.
+type Field string
+
+// FieldSchema defines model for FieldSchema.
+type FieldSchema struct {
+	// Editable The person may change it now.
+	Editable bool  `json:"editable"`
+	Field    Field `json:"field"`
+
+	// Label The field's name in the request's language.
+	Label     string    `json:"label"`
+	Publicity Publicity `json:"publicity"`
+
+	// Reason Why not, when not editable.
+	Reason *struct {
+		Code FieldSchemaReasonCode `json:"code"`
+
+		// Message The sentence to show, in the request's language.
+		Message string `json:"message"`
+
+		// Organisation The organisation to ask (locked fields of an account in an organisation).
+		Organisation *struct {
+			Id   openapi_types.UUID `json:"id"`
+			Name string             `json:"name"`
+		} `json:"organisation,omitempty"`
+	} `json:"reason,omitempty"`
+
+	// Required The field must hold a value (for a locked field, its administrator fills it in).
+	Required bool `json:"required"`
+
+	// UnlockedUntil An administrator unlocked this field until then (absent: not unlocked, or unlocked with no end).
+	UnlockedUntil *time.Time `json:"unlocked_until,omitempty"`
+}
+
+// FieldSchemaReasonCode defines model for FieldSchema.Reason.Code.
+type FieldSchemaReasonCode string
 
 // Me defines model for Me.
 type Me struct {
@@ -449,8 +930,27 @@ type PendingPendingMethod string
 // Publicity defines model for Publicity.
 type Publicity string
 
+// RequiredAction defines model for RequiredAction.
+type RequiredAction string
+
+// RequiredActions defines model for RequiredActions.
+type RequiredActions struct {
+	Actions []RequiredAction `json:"actions"`
+}
+
 // RoleNames The role's display name per language (en, ru, et, nl, sv); at least one.
 type RoleNames map[string]string
+
+// TemplateBody defines model for TemplateBody.
+type TemplateBody struct {
+	Subject *string `json:"subject,omitempty"`
+	Text    *string `json:"text,omitempty"`
+}
+
+// TwoFactorPolicy defines model for TwoFactorPolicy.
+type TwoFactorPolicy struct {
+	RequireTwoFactor bool `json:"require_two_factor"`
+}
 
 // AccountPath defines model for AccountPath.
 type AccountPath = openapi_types.UUID
@@ -557,6 +1057,19 @@ type AdminListOrgEventsParams struct {
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// AdminCreateImportMultipartBody defines parameters for AdminCreateImport.
+type AdminCreateImportMultipartBody struct {
+	File openapi_types.File `json:"file"`
+}
+
+// AdminCreateImportParams defines parameters for AdminCreateImport.
+type AdminCreateImportParams struct {
+	DryRun *bool `form:"dry_run,omitempty" json:"dry_run,omitempty"`
+
+	// FileName The file's name, for the list (a multipart upload gives its own).
+	FileName *string `form:"file_name,omitempty" json:"file_name,omitempty"`
+}
+
 // AdminListOrgMembersParams defines parameters for AdminListOrgMembers.
 type AdminListOrgMembersParams struct {
 	// Status Only accounts in this status.
@@ -580,10 +1093,27 @@ type AdminListOrgMembersParams struct {
 
 // AdminAddMemberJSONBody defines parameters for AdminAddMember.
 type AdminAddMemberJSONBody struct {
-	Login    string    `json:"login"`
+	Birthdate *openapi_types.Date `json:"birthdate,omitempty"`
+
+	// Credentials How to issue login details. Field errors name `template`, `channel`, `locale`, `password` (under `credentials.` when nested in a member creation).
+	Credentials *CredentialsRequest  `json:"credentials,omitempty"`
+	Email       *openapi_types.Email `json:"email,omitempty"`
+
+	// Existing Add an existing account (by login) instead of creating one.
+	Existing   *bool                         `json:"existing,omitempty"`
+	FamilyName *string                       `json:"family_name,omitempty"`
+	GivenName  *string                       `json:"given_name,omitempty"`
+	Locale     *AdminAddMemberJSONBodyLocale `json:"locale,omitempty"`
+	Login      *string                       `json:"login,omitempty"`
+
+	// Phone Stored in E.164.
+	Phone    *string   `json:"phone,omitempty"`
 	Position *string   `json:"position,omitempty"`
 	Roles    *[]string `json:"roles,omitempty"`
 }
+
+// AdminAddMemberJSONBodyLocale defines parameters for AdminAddMember.
+type AdminAddMemberJSONBodyLocale string
 
 // AdminUpdateMemberJSONBody defines parameters for AdminUpdateMember.
 type AdminUpdateMemberJSONBody struct {
@@ -591,6 +1121,12 @@ type AdminUpdateMemberJSONBody struct {
 
 	// Primary true makes this the account's primary organisation (the others lose the mark)
 	Primary *bool `json:"primary,omitempty"`
+}
+
+// AdminRequestContactConfirmationJSONBody defines parameters for AdminRequestContactConfirmation.
+type AdminRequestContactConfirmationJSONBody struct {
+	Email *bool `json:"email,omitempty"`
+	Phone *bool `json:"phone,omitempty"`
 }
 
 // AdminListMemberEventsParams defines parameters for AdminListMemberEvents.
@@ -602,16 +1138,52 @@ type AdminListMemberEventsParams struct {
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// AdminUpdateMemberProfileJSONBody defines parameters for AdminUpdateMemberProfile.
+type AdminUpdateMemberProfileJSONBody struct {
+	// Birthdate YYYY-MM-DD, not in the future, not before 1900; empty to clear
+	Birthdate  *openapi_types.Date                     `json:"birthdate,omitempty"`
+	FamilyName *string                                 `json:"family_name,omitempty"`
+	GivenName  *string                                 `json:"given_name,omitempty"`
+	Locale     *AdminUpdateMemberProfileJSONBodyLocale `json:"locale,omitempty"`
+	Nickname   *string                                 `json:"nickname,omitempty"`
+}
+
+// AdminUpdateMemberProfileJSONBodyLocale defines parameters for AdminUpdateMemberProfile.
+type AdminUpdateMemberProfileJSONBodyLocale string
+
+// AdminSetRequiredActionsJSONBody defines parameters for AdminSetRequiredActions.
+type AdminSetRequiredActionsJSONBody struct {
+	// Actions An empty list clears every required action.
+	Actions []RequiredAction `json:"actions"`
+}
+
 // AdminSetMemberRolesJSONBody defines parameters for AdminSetMemberRoles.
 type AdminSetMemberRolesJSONBody struct {
 	// Roles An empty list takes every role away.
 	Roles []string `json:"roles"`
 }
 
+// AdminUnlockMemberFieldJSONBody defines parameters for AdminUnlockMemberField.
+type AdminUnlockMemberFieldJSONBody struct {
+	// Until RFC 3339; null or absent: until locked again
+	Until *time.Time `json:"until,omitempty"`
+}
+
 // AdminSaveRoleJSONBody defines parameters for AdminSaveRole.
 type AdminSaveRoleJSONBody struct {
 	// Names The role's display name per language (en, ru, et, nl, sv); at least one.
 	Names RoleNames `json:"names"`
+}
+
+// AdminSetTwoFactorPolicyJSONBody defines parameters for AdminSetTwoFactorPolicy.
+type AdminSetTwoFactorPolicyJSONBody struct {
+	RequireTwoFactor bool `json:"require_two_factor"`
+}
+
+// AdminPutTemplateJSONBody defines parameters for AdminPutTemplate.
+type AdminPutTemplateJSONBody struct {
+	Bodies *map[string]TemplateBody `json:"bodies,omitempty"`
+	Names  *map[string]string       `json:"names,omitempty"`
 }
 
 // DeleteMeJSONBody defines parameters for DeleteMe.
@@ -704,17 +1276,41 @@ type AdminCreateOrgJSONRequestBody AdminCreateOrgJSONBody
 // AdminUpdateOrgJSONRequestBody defines body for AdminUpdateOrg for application/json ContentType.
 type AdminUpdateOrgJSONRequestBody AdminUpdateOrgJSONBody
 
+// AdminCreateImportMultipartRequestBody defines body for AdminCreateImport for multipart/form-data ContentType.
+type AdminCreateImportMultipartRequestBody AdminCreateImportMultipartBody
+
 // AdminAddMemberJSONRequestBody defines body for AdminAddMember for application/json ContentType.
 type AdminAddMemberJSONRequestBody AdminAddMemberJSONBody
 
 // AdminUpdateMemberJSONRequestBody defines body for AdminUpdateMember for application/json ContentType.
 type AdminUpdateMemberJSONRequestBody AdminUpdateMemberJSONBody
 
+// AdminRequestContactConfirmationJSONRequestBody defines body for AdminRequestContactConfirmation for application/json ContentType.
+type AdminRequestContactConfirmationJSONRequestBody AdminRequestContactConfirmationJSONBody
+
+// AdminIssueCredentialsJSONRequestBody defines body for AdminIssueCredentials for application/json ContentType.
+type AdminIssueCredentialsJSONRequestBody = CredentialsRequest
+
+// AdminUpdateMemberProfileJSONRequestBody defines body for AdminUpdateMemberProfile for application/json ContentType.
+type AdminUpdateMemberProfileJSONRequestBody AdminUpdateMemberProfileJSONBody
+
+// AdminSetRequiredActionsJSONRequestBody defines body for AdminSetRequiredActions for application/json ContentType.
+type AdminSetRequiredActionsJSONRequestBody AdminSetRequiredActionsJSONBody
+
 // AdminSetMemberRolesJSONRequestBody defines body for AdminSetMemberRoles for application/json ContentType.
 type AdminSetMemberRolesJSONRequestBody AdminSetMemberRolesJSONBody
 
+// AdminUnlockMemberFieldJSONRequestBody defines body for AdminUnlockMemberField for application/json ContentType.
+type AdminUnlockMemberFieldJSONRequestBody AdminUnlockMemberFieldJSONBody
+
 // AdminSaveRoleJSONRequestBody defines body for AdminSaveRole for application/json ContentType.
 type AdminSaveRoleJSONRequestBody AdminSaveRoleJSONBody
+
+// AdminSetTwoFactorPolicyJSONRequestBody defines body for AdminSetTwoFactorPolicy for application/json ContentType.
+type AdminSetTwoFactorPolicyJSONRequestBody AdminSetTwoFactorPolicyJSONBody
+
+// AdminPutTemplateJSONRequestBody defines body for AdminPutTemplate for application/json ContentType.
+type AdminPutTemplateJSONRequestBody AdminPutTemplateJSONBody
 
 // DeleteMeJSONRequestBody defines body for DeleteMe for application/json ContentType.
 type DeleteMeJSONRequestBody DeleteMeJSONBody
@@ -909,23 +1505,78 @@ type ClientInterface interface {
 	// Corresponds with GET /admin/orgs/{org}/events (the `AdminListOrgEvents` operationId).
 	AdminListOrgEvents(ctx context.Context, org OrgPath, params *AdminListOrgEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// AdminListImports The organisation's last 50 CSV imports, newest first
+	//
+	// Corresponds with GET /admin/orgs/{org}/imports (the `AdminListImports` operationId).
+	AdminListImports(ctx context.Context, org OrgPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminCreateImportWithBody Check (dry_run=true) or queue a CSV file of members
+	//
+	// A header row names the columns, in any order and letter case: login, email, phone,
+	// given_name, family_name, birthdate (YYYY-MM-DD), position, roles (separated by ";"
+	// or "|"), issue_credentials (yes/no/true/false/1/0, empty = no), template (empty =
+	// standard), channel (email, sms or none; empty = email), locale. UTF-8 with or without
+	// a byte-order mark; values separated by commas or semicolons (told from the header
+	// row). At most [issued] import_max_rows rows and 20 MiB.
+	// With dry_run=true every row is checked and every problem reported by row and column;
+	// nothing is written. Otherwise the import is queued (202) and a background job applies
+	// it, one transaction per row, idempotent on the login: a row whose login is already a
+	// member of the organisation is left unchanged, so importing the same file again
+	// creates nobody and sends nothing twice.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /admin/orgs/{org}/imports (the `AdminCreateImport` operationId).
+	AdminCreateImportWithBody(ctx context.Context, org OrgPath, params *AdminCreateImportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminGetImport An import's status and counters
+	//
+	// Corresponds with GET /admin/orgs/{org}/imports/{id} (the `AdminGetImport` operationId).
+	AdminGetImport(ctx context.Context, org OrgPath, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminGetImportResult The result file so far
+	//
+	// The input's rows (with its delimiter) and two more columns: outcome (created,
+	// unchanged or error) and message (each problem as "column: sentence", in the
+	// request's language). Starts with a UTF-8 byte-order mark. The result file may be
+	// imported again as it is: outcome and message are ignored.
+	//
+	// Corresponds with GET /admin/orgs/{org}/imports/{id}/result (the `AdminGetImportResult` operationId).
+	AdminGetImportResult(ctx context.Context, org OrgPath, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// AdminListOrgMembers The organisation's members (filters and paging as /admin/members).
 	//
 	// Corresponds with GET /admin/orgs/{org}/members (the `AdminListOrgMembers` operationId).
 	AdminListOrgMembers(ctx context.Context, org OrgPath, params *AdminListOrgMembersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AdminAddMemberWithBody Add an existing account, found by login, as an unmanaged member.
+	// AdminAddMemberWithBody Add an existing account as an unmanaged member, or create a managed member (SPEC §6).
 	//
-	// Roles must be in the organisation's catalogue. An unknown login is a field error on `login`.
+	// With `existing: true`, or a body of only `login`, `roles` and `position`, an existing
+	// account found by login joins as an unmanaged member (as before; an unknown login is a
+	// field error on `login`). Otherwise a new account is created: registration method
+	// `admin`, a managed and (as its first) primary membership, email and phone not
+	// verified. `login` defaults to the email; it is unique compared after Unicode case
+	// folding. `email` is required unless `phone` is given; `phone` is read into E.164
+	// (national forms only where the server has a phone region configured). Roles must be
+	// in the catalogue. With `credentials`, login details are issued in the same
+	// transaction. Every wrong field comes back at once (422) and nothing is written.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /admin/orgs/{org}/members (the `AdminAddMember` operationId).
 	AdminAddMemberWithBody(ctx context.Context, org OrgPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AdminAddMember Add an existing account, found by login, as an unmanaged member.
+	// AdminAddMember Add an existing account as an unmanaged member, or create a managed member (SPEC §6).
 	//
-	// Roles must be in the organisation's catalogue. An unknown login is a field error on `login`.
+	// With `existing: true`, or a body of only `login`, `roles` and `position`, an existing
+	// account found by login joins as an unmanaged member (as before; an unknown login is a
+	// field error on `login`). Otherwise a new account is created: registration method
+	// `admin`, a managed and (as its first) primary membership, email and phone not
+	// verified. `login` defaults to the email; it is unique compared after Unicode case
+	// folding. `email` is required unless `phone` is given; `phone` is read into E.164
+	// (national forms only where the server has a phone region configured). Roles must be
+	// in the catalogue. With `credentials`, login details are issued in the same
+	// transaction. Every wrong field comes back at once (422) and nothing is written.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -961,12 +1612,105 @@ type ClientInterface interface {
 	// Corresponds with PATCH /admin/orgs/{org}/members/{id} (the `AdminUpdateMember` operationId).
 	AdminUpdateMember(ctx context.Context, org OrgPath, id AccountPath, body AdminUpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// AdminRequestContactConfirmationWithBody Send the member a code to confirm their email address and/or phone; they confirm in the cabinet.
+	//
+	// A missing or already confirmed contact is a field error on `email` or `phone`; nothing is sent then.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /admin/orgs/{org}/members/{id}/contact-confirmation (the `AdminRequestContactConfirmation` operationId).
+	AdminRequestContactConfirmationWithBody(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminRequestContactConfirmation Send the member a code to confirm their email address and/or phone; they confirm in the cabinet.
+	//
+	// A missing or already confirmed contact is a field error on `email` or `phone`; nothing is sent then.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /admin/orgs/{org}/members/{id}/contact-confirmation (the `AdminRequestContactConfirmation` operationId).
+	AdminRequestContactConfirmation(ctx context.Context, org OrgPath, id AccountPath, body AdminRequestContactConfirmationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminListCredentialIssues The member's latest issued login details with their delivery status.
+	//
+	// Corresponds with GET /admin/orgs/{org}/members/{id}/credentials (the `AdminListCredentialIssues` operationId).
+	AdminListCredentialIssues(ctx context.Context, org OrgPath, id AccountPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminIssueCredentialsWithBody Issue new login details (reset password), voiding the previous ones.
+	//
+	// Only for members the organisation manages (any member for a service administrator);
+	// never one's own account nor an account holding rights beyond the caller's (403). The
+	// password is generated (returned in this answer only) or given (`password`; must meet
+	// the password policy). It expires after `[issued] password_lifetime` and must be
+	// changed at the next sign-in; every session of the account ends and its tokens stop
+	// working. The login details go through the queue by `channel` (none: the caller hands
+	// them over); the previous issue's message is cancelled if it still waits.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /admin/orgs/{org}/members/{id}/credentials (the `AdminIssueCredentials` operationId).
+	AdminIssueCredentialsWithBody(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminIssueCredentials Issue new login details (reset password), voiding the previous ones.
+	//
+	// Only for members the organisation manages (any member for a service administrator);
+	// never one's own account nor an account holding rights beyond the caller's (403). The
+	// password is generated (returned in this answer only) or given (`password`; must meet
+	// the password policy). It expires after `[issued] password_lifetime` and must be
+	// changed at the next sign-in; every session of the account ends and its tokens stop
+	// working. The login details go through the queue by `channel` (none: the caller hands
+	// them over); the previous issue's message is cancelled if it still waits.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /admin/orgs/{org}/members/{id}/credentials (the `AdminIssueCredentials` operationId).
+	AdminIssueCredentials(ctx context.Context, org OrgPath, id AccountPath, body AdminIssueCredentialsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// AdminListMemberEvents The member's security events the caller may see, newest first.
 	//
 	// Their own events and those concerning the caller's organisations; never another organisation's.
 	//
 	// Corresponds with GET /admin/orgs/{org}/members/{id}/events (the `AdminListMemberEvents` operationId).
 	AdminListMemberEvents(ctx context.Context, org OrgPath, id AccountPath, params *AdminListMemberEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminUpdateMemberProfileWithBody Edit a member's profile, locked fields included.
+	//
+	// The keys of PATCH /api/v1/me; only those present change, an empty string clears a
+	// field. Members the organisation manages only (a service administrator: any); the
+	// person sees a profile.changed event naming the organisation and role that acted.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /admin/orgs/{org}/members/{id}/profile (the `AdminUpdateMemberProfile` operationId).
+	AdminUpdateMemberProfileWithBody(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminUpdateMemberProfile Edit a member's profile, locked fields included.
+	//
+	// The keys of PATCH /api/v1/me; only those present change, an empty string clears a
+	// field. Members the organisation manages only (a service administrator: any); the
+	// person sees a profile.changed event naming the organisation and role that acted.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /admin/orgs/{org}/members/{id}/profile (the `AdminUpdateMemberProfile` operationId).
+	AdminUpdateMemberProfile(ctx context.Context, org OrgPath, id AccountPath, body AdminUpdateMemberProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminSetRequiredActionsWithBody Replace the member's required actions.
+	//
+	// Steps the person must take at their next sign-in, before any application gets its code and before the cabinet opens, always in the order change_password, confirm_email, confirm_phone, fill_required, enrol_two_factor (whatever the order sent; repeats are ignored). An unknown action is refused and nothing changes. Only for a member the organisation manages (any member for a service administrator), and not for an account holding administrative rights beyond the caller's (403). Every change is one security event (account.required_actions) that the person sees. A satisfied action (email confirmed, two factors on …) leaves the list when the person next signs in.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /admin/orgs/{org}/members/{id}/required-actions (the `AdminSetRequiredActions` operationId).
+	AdminSetRequiredActionsWithBody(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminSetRequiredActions Replace the member's required actions.
+	//
+	// Steps the person must take at their next sign-in, before any application gets its code and before the cabinet opens, always in the order change_password, confirm_email, confirm_phone, fill_required, enrol_two_factor (whatever the order sent; repeats are ignored). An unknown action is refused and nothing changes. Only for a member the organisation manages (any member for a service administrator), and not for an account holding administrative rights beyond the caller's (403). Every change is one security event (account.required_actions) that the person sees. A satisfied action (email confirmed, two factors on …) leaves the list when the person next signs in.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /admin/orgs/{org}/members/{id}/required-actions (the `AdminSetRequiredActions` operationId).
+	AdminSetRequiredActions(ctx context.Context, org OrgPath, id AccountPath, body AdminSetRequiredActionsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdminSetMemberRolesWithBody Replace the member's roles in the organisation.
 	//
@@ -985,6 +1729,42 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /admin/orgs/{org}/members/{id}/roles (the `AdminSetMemberRoles` operationId).
 	AdminSetMemberRoles(ctx context.Context, org OrgPath, id AccountPath, body AdminSetMemberRolesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminResetTwoFactor Remove the member's second factor; they enrol again at their next sign-in.
+	//
+	// Corresponds with POST /admin/orgs/{org}/members/{id}/two-factor/reset (the `AdminResetTwoFactor` operationId).
+	AdminResetTwoFactor(ctx context.Context, org OrgPath, id AccountPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminRelockMemberField Lock the field again at once.
+	//
+	// Records profile.relocked when the field was still unlocked; locking a locked field changes nothing.
+	//
+	// Corresponds with DELETE /admin/orgs/{org}/members/{id}/unlocks/{field} (the `AdminRelockMemberField` operationId).
+	AdminRelockMemberField(ctx context.Context, org OrgPath, id AccountPath, field Field, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminUnlockMemberFieldWithBody Unlock a locked field for this one member, optionally until a time.
+	//
+	// The person may then change the field themselves until `until` (null: until it is locked
+	// again); unlocking again replaces the end. A field the policy does not lock for the
+	// account answers 422 on `field`; an end not in the future 422 on `until`. Records
+	// profile.unlocked, which the person and the organisation see.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /admin/orgs/{org}/members/{id}/unlocks/{field} (the `AdminUnlockMemberField` operationId).
+	AdminUnlockMemberFieldWithBody(ctx context.Context, org OrgPath, id AccountPath, field Field, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminUnlockMemberField Unlock a locked field for this one member, optionally until a time.
+	//
+	// The person may then change the field themselves until `until` (null: until it is locked
+	// again); unlocking again replaces the end. A field the policy does not lock for the
+	// account answers 422 on `field`; an end not in the future 422 on `until`. Records
+	// profile.unlocked, which the person and the organisation see.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /admin/orgs/{org}/members/{id}/unlocks/{field} (the `AdminUnlockMemberField` operationId).
+	AdminUnlockMemberField(ctx context.Context, org OrgPath, id AccountPath, field Field, body AdminUnlockMemberFieldJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AdminListRoles The organisation's role catalogue, by key.
 	//
@@ -1009,6 +1789,63 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /admin/orgs/{org}/roles/{key} (the `AdminSaveRole` operationId).
 	AdminSaveRole(ctx context.Context, org OrgPath, key string, body AdminSaveRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminSetTwoFactorPolicyWithBody Require two factors of every member of the organisation, or stop requiring them.
+	//
+	// On, every member of the (active) organisation without two-factor authentication gets the enrol_two_factor step at their next sign-in (and a signed-in one before the cabinet opens again). A change is one security event (org.two_factor_policy).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /admin/orgs/{org}/two-factor-policy (the `AdminSetTwoFactorPolicy` operationId).
+	AdminSetTwoFactorPolicyWithBody(ctx context.Context, org OrgPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminSetTwoFactorPolicy Require two factors of every member of the organisation, or stop requiring them.
+	//
+	// On, every member of the (active) organisation without two-factor authentication gets the enrol_two_factor step at their next sign-in (and a signed-in one before the cabinet opens again). A change is one security event (org.two_factor_policy).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /admin/orgs/{org}/two-factor-policy (the `AdminSetTwoFactorPolicy` operationId).
+	AdminSetTwoFactorPolicy(ctx context.Context, org OrgPath, body AdminSetTwoFactorPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminListTemplates The stored credential message templates (the built-in `standard` is not listed).
+	//
+	// Corresponds with GET /admin/templates (the `AdminListTemplates` operationId).
+	AdminListTemplates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminDeleteTemplate Delete a template (service administrators).
+	//
+	// Corresponds with DELETE /admin/templates/{key} (the `AdminDeleteTemplate` operationId).
+	AdminDeleteTemplate(ctx context.Context, key string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminGetTemplate One stored template.
+	//
+	// Corresponds with GET /admin/templates/{key} (the `AdminGetTemplate` operationId).
+	AdminGetTemplate(ctx context.Context, key string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminPutTemplateWithBody Create or replace a template (service administrators).
+	//
+	// Texts use the placeholders {login}, {password}, {name}, {expires}, {signin_url},
+	// {organisation}, replaced when the message is sent (never executed as a template);
+	// each text must contain {password}. A language missing falls back to English, then to
+	// the built-in template. Field errors name `key`, `names`, `bodies` or `text_<lang>`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /admin/templates/{key} (the `AdminPutTemplate` operationId).
+	AdminPutTemplateWithBody(ctx context.Context, key string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdminPutTemplate Create or replace a template (service administrators).
+	//
+	// Texts use the placeholders {login}, {password}, {name}, {expires}, {signin_url},
+	// {organisation}, replaced when the message is sent (never executed as a template);
+	// each text must contain {password}. A language missing falls back to English, then to
+	// the built-in template. Field errors name `key`, `names`, `bodies` or `text_<lang>`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /admin/templates/{key} (the `AdminPutTemplate` operationId).
+	AdminPutTemplate(ctx context.Context, key string, body AdminPutTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteMeWithBody Delete the account (restorable during the grace period).
 	//
@@ -1190,6 +2027,19 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /me/photo (the `PutMePhoto` operationId).
 	PutMePhotoWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMeProfileSchema What each profile field allows the person.
+	//
+	// Per field (every entry of `Field`, in the order pages show them): whether the person may
+	// edit it now, and if not why (`locked`: the organisation named in `reason.organisation`
+	// manages it and its administrators change it or unlock it for this account;
+	// `never_editable`: login, organisation and linked accounts), whether it is required, its
+	// publicity, and the end of an administrator's unlock. The cabinet's edit page draws its
+	// controls from the same answer. The other write doors (PATCH /me, PUT and DELETE
+	// /me/photo, POST /me/email and /me/phone) refuse a locked field with the same message.
+	//
+	// Corresponds with GET /me/profile/schema (the `GetMeProfileSchema` operationId).
+	GetMeProfileSchema(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PatchMePublicityWithBody Set publicity levels and the private-profile switch.
 	//
@@ -1509,6 +2359,85 @@ func (c *Client) AdminListOrgEvents(ctx context.Context, org OrgPath, params *Ad
 	return c.Client.Do(req)
 }
 
+// AdminListImports The organisation's last 50 CSV imports, newest first
+//
+// Corresponds with GET /admin/orgs/{org}/imports (the `AdminListImports` operationId).
+func (c *Client) AdminListImports(ctx context.Context, org OrgPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListImportsRequest(c.Server, org)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminCreateImportWithBody Check (dry_run=true) or queue a CSV file of members
+//
+// A header row names the columns, in any order and letter case: login, email, phone,
+// given_name, family_name, birthdate (YYYY-MM-DD), position, roles (separated by ";"
+// or "|"), issue_credentials (yes/no/true/false/1/0, empty = no), template (empty =
+// standard), channel (email, sms or none; empty = email), locale. UTF-8 with or without
+// a byte-order mark; values separated by commas or semicolons (told from the header
+// row). At most [issued] import_max_rows rows and 20 MiB.
+// With dry_run=true every row is checked and every problem reported by row and column;
+// nothing is written. Otherwise the import is queued (202) and a background job applies
+// it, one transaction per row, idempotent on the login: a row whose login is already a
+// member of the organisation is left unchanged, so importing the same file again
+// creates nobody and sends nothing twice.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /admin/orgs/{org}/imports (the `AdminCreateImport` operationId).
+func (c *Client) AdminCreateImportWithBody(ctx context.Context, org OrgPath, params *AdminCreateImportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminCreateImportRequestWithBody(c.Server, org, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminGetImport An import's status and counters
+//
+// Corresponds with GET /admin/orgs/{org}/imports/{id} (the `AdminGetImport` operationId).
+func (c *Client) AdminGetImport(ctx context.Context, org OrgPath, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminGetImportRequest(c.Server, org, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminGetImportResult The result file so far
+//
+// The input's rows (with its delimiter) and two more columns: outcome (created,
+// unchanged or error) and message (each problem as "column: sentence", in the
+// request's language). Starts with a UTF-8 byte-order mark. The result file may be
+// imported again as it is: outcome and message are ignored.
+//
+// Corresponds with GET /admin/orgs/{org}/imports/{id}/result (the `AdminGetImportResult` operationId).
+func (c *Client) AdminGetImportResult(ctx context.Context, org OrgPath, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminGetImportResultRequest(c.Server, org, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // AdminListOrgMembers The organisation's members (filters and paging as /admin/members).
 //
 // Corresponds with GET /admin/orgs/{org}/members (the `AdminListOrgMembers` operationId).
@@ -1524,9 +2453,17 @@ func (c *Client) AdminListOrgMembers(ctx context.Context, org OrgPath, params *A
 	return c.Client.Do(req)
 }
 
-// AdminAddMemberWithBody Add an existing account, found by login, as an unmanaged member.
+// AdminAddMemberWithBody Add an existing account as an unmanaged member, or create a managed member (SPEC §6).
 //
-// Roles must be in the organisation's catalogue. An unknown login is a field error on `login`.
+// With `existing: true`, or a body of only `login`, `roles` and `position`, an existing
+// account found by login joins as an unmanaged member (as before; an unknown login is a
+// field error on `login`). Otherwise a new account is created: registration method
+// `admin`, a managed and (as its first) primary membership, email and phone not
+// verified. `login` defaults to the email; it is unique compared after Unicode case
+// folding. `email` is required unless `phone` is given; `phone` is read into E.164
+// (national forms only where the server has a phone region configured). Roles must be
+// in the catalogue. With `credentials`, login details are issued in the same
+// transaction. Every wrong field comes back at once (422) and nothing is written.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1543,9 +2480,17 @@ func (c *Client) AdminAddMemberWithBody(ctx context.Context, org OrgPath, conten
 	return c.Client.Do(req)
 }
 
-// AdminAddMember Add an existing account, found by login, as an unmanaged member.
+// AdminAddMember Add an existing account as an unmanaged member, or create a managed member (SPEC §6).
 //
-// Roles must be in the organisation's catalogue. An unknown login is a field error on `login`.
+// With `existing: true`, or a body of only `login`, `roles` and `position`, an existing
+// account found by login joins as an unmanaged member (as before; an unknown login is a
+// field error on `login`). Otherwise a new account is created: registration method
+// `admin`, a managed and (as its first) primary membership, email and phone not
+// verified. `login` defaults to the email; it is unique compared after Unicode case
+// folding. `email` is required unless `phone` is given; `phone` is read into E.164
+// (national forms only where the server has a phone region configured). Roles must be
+// in the catalogue. With `credentials`, login details are issued in the same
+// transaction. Every wrong field comes back at once (422) and nothing is written.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1631,6 +2576,109 @@ func (c *Client) AdminUpdateMember(ctx context.Context, org OrgPath, id AccountP
 	return c.Client.Do(req)
 }
 
+// AdminRequestContactConfirmationWithBody Send the member a code to confirm their email address and/or phone; they confirm in the cabinet.
+//
+// A missing or already confirmed contact is a field error on `email` or `phone`; nothing is sent then.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /admin/orgs/{org}/members/{id}/contact-confirmation (the `AdminRequestContactConfirmation` operationId).
+func (c *Client) AdminRequestContactConfirmationWithBody(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminRequestContactConfirmationRequestWithBody(c.Server, org, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminRequestContactConfirmation Send the member a code to confirm their email address and/or phone; they confirm in the cabinet.
+//
+// A missing or already confirmed contact is a field error on `email` or `phone`; nothing is sent then.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /admin/orgs/{org}/members/{id}/contact-confirmation (the `AdminRequestContactConfirmation` operationId).
+func (c *Client) AdminRequestContactConfirmation(ctx context.Context, org OrgPath, id AccountPath, body AdminRequestContactConfirmationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminRequestContactConfirmationRequest(c.Server, org, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminListCredentialIssues The member's latest issued login details with their delivery status.
+//
+// Corresponds with GET /admin/orgs/{org}/members/{id}/credentials (the `AdminListCredentialIssues` operationId).
+func (c *Client) AdminListCredentialIssues(ctx context.Context, org OrgPath, id AccountPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListCredentialIssuesRequest(c.Server, org, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminIssueCredentialsWithBody Issue new login details (reset password), voiding the previous ones.
+//
+// Only for members the organisation manages (any member for a service administrator);
+// never one's own account nor an account holding rights beyond the caller's (403). The
+// password is generated (returned in this answer only) or given (`password`; must meet
+// the password policy). It expires after `[issued] password_lifetime` and must be
+// changed at the next sign-in; every session of the account ends and its tokens stop
+// working. The login details go through the queue by `channel` (none: the caller hands
+// them over); the previous issue's message is cancelled if it still waits.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /admin/orgs/{org}/members/{id}/credentials (the `AdminIssueCredentials` operationId).
+func (c *Client) AdminIssueCredentialsWithBody(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminIssueCredentialsRequestWithBody(c.Server, org, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminIssueCredentials Issue new login details (reset password), voiding the previous ones.
+//
+// Only for members the organisation manages (any member for a service administrator);
+// never one's own account nor an account holding rights beyond the caller's (403). The
+// password is generated (returned in this answer only) or given (`password`; must meet
+// the password policy). It expires after `[issued] password_lifetime` and must be
+// changed at the next sign-in; every session of the account ends and its tokens stop
+// working. The login details go through the queue by `channel` (none: the caller hands
+// them over); the previous issue's message is cancelled if it still waits.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /admin/orgs/{org}/members/{id}/credentials (the `AdminIssueCredentials` operationId).
+func (c *Client) AdminIssueCredentials(ctx context.Context, org OrgPath, id AccountPath, body AdminIssueCredentialsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminIssueCredentialsRequest(c.Server, org, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // AdminListMemberEvents The member's security events the caller may see, newest first.
 //
 // Their own events and those concerning the caller's organisations; never another organisation's.
@@ -1638,6 +2686,86 @@ func (c *Client) AdminUpdateMember(ctx context.Context, org OrgPath, id AccountP
 // Corresponds with GET /admin/orgs/{org}/members/{id}/events (the `AdminListMemberEvents` operationId).
 func (c *Client) AdminListMemberEvents(ctx context.Context, org OrgPath, id AccountPath, params *AdminListMemberEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdminListMemberEventsRequest(c.Server, org, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminUpdateMemberProfileWithBody Edit a member's profile, locked fields included.
+//
+// The keys of PATCH /api/v1/me; only those present change, an empty string clears a
+// field. Members the organisation manages only (a service administrator: any); the
+// person sees a profile.changed event naming the organisation and role that acted.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /admin/orgs/{org}/members/{id}/profile (the `AdminUpdateMemberProfile` operationId).
+func (c *Client) AdminUpdateMemberProfileWithBody(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminUpdateMemberProfileRequestWithBody(c.Server, org, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminUpdateMemberProfile Edit a member's profile, locked fields included.
+//
+// The keys of PATCH /api/v1/me; only those present change, an empty string clears a
+// field. Members the organisation manages only (a service administrator: any); the
+// person sees a profile.changed event naming the organisation and role that acted.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /admin/orgs/{org}/members/{id}/profile (the `AdminUpdateMemberProfile` operationId).
+func (c *Client) AdminUpdateMemberProfile(ctx context.Context, org OrgPath, id AccountPath, body AdminUpdateMemberProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminUpdateMemberProfileRequest(c.Server, org, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminSetRequiredActionsWithBody Replace the member's required actions.
+//
+// Steps the person must take at their next sign-in, before any application gets its code and before the cabinet opens, always in the order change_password, confirm_email, confirm_phone, fill_required, enrol_two_factor (whatever the order sent; repeats are ignored). An unknown action is refused and nothing changes. Only for a member the organisation manages (any member for a service administrator), and not for an account holding administrative rights beyond the caller's (403). Every change is one security event (account.required_actions) that the person sees. A satisfied action (email confirmed, two factors on …) leaves the list when the person next signs in.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /admin/orgs/{org}/members/{id}/required-actions (the `AdminSetRequiredActions` operationId).
+func (c *Client) AdminSetRequiredActionsWithBody(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminSetRequiredActionsRequestWithBody(c.Server, org, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminSetRequiredActions Replace the member's required actions.
+//
+// Steps the person must take at their next sign-in, before any application gets its code and before the cabinet opens, always in the order change_password, confirm_email, confirm_phone, fill_required, enrol_two_factor (whatever the order sent; repeats are ignored). An unknown action is refused and nothing changes. Only for a member the organisation manages (any member for a service administrator), and not for an account holding administrative rights beyond the caller's (403). Every change is one security event (account.required_actions) that the person sees. A satisfied action (email confirmed, two factors on …) leaves the list when the person next signs in.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /admin/orgs/{org}/members/{id}/required-actions (the `AdminSetRequiredActions` operationId).
+func (c *Client) AdminSetRequiredActions(ctx context.Context, org OrgPath, id AccountPath, body AdminSetRequiredActionsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminSetRequiredActionsRequest(c.Server, org, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1676,6 +2804,82 @@ func (c *Client) AdminSetMemberRolesWithBody(ctx context.Context, org OrgPath, i
 // Corresponds with PUT /admin/orgs/{org}/members/{id}/roles (the `AdminSetMemberRoles` operationId).
 func (c *Client) AdminSetMemberRoles(ctx context.Context, org OrgPath, id AccountPath, body AdminSetMemberRolesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdminSetMemberRolesRequest(c.Server, org, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminResetTwoFactor Remove the member's second factor; they enrol again at their next sign-in.
+//
+// Corresponds with POST /admin/orgs/{org}/members/{id}/two-factor/reset (the `AdminResetTwoFactor` operationId).
+func (c *Client) AdminResetTwoFactor(ctx context.Context, org OrgPath, id AccountPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminResetTwoFactorRequest(c.Server, org, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminRelockMemberField Lock the field again at once.
+//
+// Records profile.relocked when the field was still unlocked; locking a locked field changes nothing.
+//
+// Corresponds with DELETE /admin/orgs/{org}/members/{id}/unlocks/{field} (the `AdminRelockMemberField` operationId).
+func (c *Client) AdminRelockMemberField(ctx context.Context, org OrgPath, id AccountPath, field Field, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminRelockMemberFieldRequest(c.Server, org, id, field)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminUnlockMemberFieldWithBody Unlock a locked field for this one member, optionally until a time.
+//
+// The person may then change the field themselves until `until` (null: until it is locked
+// again); unlocking again replaces the end. A field the policy does not lock for the
+// account answers 422 on `field`; an end not in the future 422 on `until`. Records
+// profile.unlocked, which the person and the organisation see.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /admin/orgs/{org}/members/{id}/unlocks/{field} (the `AdminUnlockMemberField` operationId).
+func (c *Client) AdminUnlockMemberFieldWithBody(ctx context.Context, org OrgPath, id AccountPath, field Field, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminUnlockMemberFieldRequestWithBody(c.Server, org, id, field, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminUnlockMemberField Unlock a locked field for this one member, optionally until a time.
+//
+// The person may then change the field themselves until `until` (null: until it is locked
+// again); unlocking again replaces the end. A field the policy does not lock for the
+// account answers 422 on `field`; an end not in the future 422 on `until`. Records
+// profile.unlocked, which the person and the organisation see.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /admin/orgs/{org}/members/{id}/unlocks/{field} (the `AdminUnlockMemberField` operationId).
+func (c *Client) AdminUnlockMemberField(ctx context.Context, org OrgPath, id AccountPath, field Field, body AdminUnlockMemberFieldJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminUnlockMemberFieldRequest(c.Server, org, id, field, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1740,6 +2944,133 @@ func (c *Client) AdminSaveRoleWithBody(ctx context.Context, org OrgPath, key str
 // Corresponds with PUT /admin/orgs/{org}/roles/{key} (the `AdminSaveRole` operationId).
 func (c *Client) AdminSaveRole(ctx context.Context, org OrgPath, key string, body AdminSaveRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAdminSaveRoleRequest(c.Server, org, key, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminSetTwoFactorPolicyWithBody Require two factors of every member of the organisation, or stop requiring them.
+//
+// On, every member of the (active) organisation without two-factor authentication gets the enrol_two_factor step at their next sign-in (and a signed-in one before the cabinet opens again). A change is one security event (org.two_factor_policy).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /admin/orgs/{org}/two-factor-policy (the `AdminSetTwoFactorPolicy` operationId).
+func (c *Client) AdminSetTwoFactorPolicyWithBody(ctx context.Context, org OrgPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminSetTwoFactorPolicyRequestWithBody(c.Server, org, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminSetTwoFactorPolicy Require two factors of every member of the organisation, or stop requiring them.
+//
+// On, every member of the (active) organisation without two-factor authentication gets the enrol_two_factor step at their next sign-in (and a signed-in one before the cabinet opens again). A change is one security event (org.two_factor_policy).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /admin/orgs/{org}/two-factor-policy (the `AdminSetTwoFactorPolicy` operationId).
+func (c *Client) AdminSetTwoFactorPolicy(ctx context.Context, org OrgPath, body AdminSetTwoFactorPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminSetTwoFactorPolicyRequest(c.Server, org, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminListTemplates The stored credential message templates (the built-in `standard` is not listed).
+//
+// Corresponds with GET /admin/templates (the `AdminListTemplates` operationId).
+func (c *Client) AdminListTemplates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminListTemplatesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminDeleteTemplate Delete a template (service administrators).
+//
+// Corresponds with DELETE /admin/templates/{key} (the `AdminDeleteTemplate` operationId).
+func (c *Client) AdminDeleteTemplate(ctx context.Context, key string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminDeleteTemplateRequest(c.Server, key)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminGetTemplate One stored template.
+//
+// Corresponds with GET /admin/templates/{key} (the `AdminGetTemplate` operationId).
+func (c *Client) AdminGetTemplate(ctx context.Context, key string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminGetTemplateRequest(c.Server, key)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminPutTemplateWithBody Create or replace a template (service administrators).
+//
+// Texts use the placeholders {login}, {password}, {name}, {expires}, {signin_url},
+// {organisation}, replaced when the message is sent (never executed as a template);
+// each text must contain {password}. A language missing falls back to English, then to
+// the built-in template. Field errors name `key`, `names`, `bodies` or `text_<lang>`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /admin/templates/{key} (the `AdminPutTemplate` operationId).
+func (c *Client) AdminPutTemplateWithBody(ctx context.Context, key string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminPutTemplateRequestWithBody(c.Server, key, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdminPutTemplate Create or replace a template (service administrators).
+//
+// Texts use the placeholders {login}, {password}, {name}, {expires}, {signin_url},
+// {organisation}, replaced when the message is sent (never executed as a template);
+// each text must contain {password}. A language missing falls back to English, then to
+// the built-in template. Field errors name `key`, `names`, `bodies` or `text_<lang>`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /admin/templates/{key} (the `AdminPutTemplate` operationId).
+func (c *Client) AdminPutTemplate(ctx context.Context, key string, body AdminPutTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdminPutTemplateRequest(c.Server, key, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2121,6 +3452,29 @@ func (c *Client) DeleteMePhoto(ctx context.Context, reqEditors ...RequestEditorF
 // Corresponds with PUT /me/photo (the `PutMePhoto` operationId).
 func (c *Client) PutMePhotoWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutMePhotoRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMeProfileSchema What each profile field allows the person.
+//
+// Per field (every entry of `Field`, in the order pages show them): whether the person may
+// edit it now, and if not why (`locked`: the organisation named in `reason.organisation`
+// manages it and its administrators change it or unlock it for this account;
+// `never_editable`: login, organisation and linked accounts), whether it is required, its
+// publicity, and the end of an administrator's unlock. The cabinet's edit page draws its
+// controls from the same answer. The other write doors (PATCH /me, PUT and DELETE
+// /me/photo, POST /me/email and /me/phone) refuse a locked field with the same message.
+//
+// Corresponds with GET /me/profile/schema (the `GetMeProfileSchema` operationId).
+func (c *Client) GetMeProfileSchema(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMeProfileSchemaRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -2874,6 +4228,197 @@ func NewAdminListOrgEventsRequest(server string, org OrgPath, params *AdminListO
 	return req, nil
 }
 
+// NewAdminListImportsRequest constructs an http.Request for the AdminListImports method
+func NewAdminListImportsRequest(server string, org OrgPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/imports", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminCreateImportRequestWithBody constructs an http.Request for the AdminCreateImport method, with any body, and a specified content type
+func NewAdminCreateImportRequestWithBody(server string, org OrgPath, params *AdminCreateImportParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/imports", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dry_run", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.FileName != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "file_name", *params.FileName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAdminGetImportRequest constructs an http.Request for the AdminGetImport method
+func NewAdminGetImportRequest(server string, org OrgPath, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/imports/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminGetImportResultRequest constructs an http.Request for the AdminGetImportResult method
+func NewAdminGetImportResultRequest(server string, org OrgPath, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/imports/%s/result", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewAdminListOrgMembersRequest constructs an http.Request for the AdminListOrgMembers method
 func NewAdminListOrgMembersRequest(server string, org OrgPath, params *AdminListOrgMembersParams) (*http.Request, error) {
 	var err error
@@ -3178,6 +4723,155 @@ func NewAdminUpdateMemberRequestWithBody(server string, org OrgPath, id AccountP
 	return req, nil
 }
 
+// NewAdminRequestContactConfirmationRequest calls the generic AdminRequestContactConfirmation builder with application/json body
+func NewAdminRequestContactConfirmationRequest(server string, org OrgPath, id AccountPath, body AdminRequestContactConfirmationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminRequestContactConfirmationRequestWithBody(server, org, id, "application/json", bodyReader)
+}
+
+// NewAdminRequestContactConfirmationRequestWithBody constructs an http.Request for the AdminRequestContactConfirmation method, with any body, and a specified content type
+func NewAdminRequestContactConfirmationRequestWithBody(server string, org OrgPath, id AccountPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/members/%s/contact-confirmation", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAdminListCredentialIssuesRequest constructs an http.Request for the AdminListCredentialIssues method
+func NewAdminListCredentialIssuesRequest(server string, org OrgPath, id AccountPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/members/%s/credentials", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminIssueCredentialsRequest calls the generic AdminIssueCredentials builder with application/json body
+func NewAdminIssueCredentialsRequest(server string, org OrgPath, id AccountPath, body AdminIssueCredentialsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminIssueCredentialsRequestWithBody(server, org, id, "application/json", bodyReader)
+}
+
+// NewAdminIssueCredentialsRequestWithBody constructs an http.Request for the AdminIssueCredentials method, with any body, and a specified content type
+func NewAdminIssueCredentialsRequestWithBody(server string, org OrgPath, id AccountPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/members/%s/credentials", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewAdminListMemberEventsRequest constructs an http.Request for the AdminListMemberEvents method
 func NewAdminListMemberEventsRequest(server string, org OrgPath, id AccountPath, params *AdminListMemberEventsParams) (*http.Request, error) {
 	var err error
@@ -3258,6 +4952,114 @@ func NewAdminListMemberEventsRequest(server string, org OrgPath, id AccountPath,
 	return req, nil
 }
 
+// NewAdminUpdateMemberProfileRequest calls the generic AdminUpdateMemberProfile builder with application/json body
+func NewAdminUpdateMemberProfileRequest(server string, org OrgPath, id AccountPath, body AdminUpdateMemberProfileJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminUpdateMemberProfileRequestWithBody(server, org, id, "application/json", bodyReader)
+}
+
+// NewAdminUpdateMemberProfileRequestWithBody constructs an http.Request for the AdminUpdateMemberProfile method, with any body, and a specified content type
+func NewAdminUpdateMemberProfileRequestWithBody(server string, org OrgPath, id AccountPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/members/%s/profile", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAdminSetRequiredActionsRequest calls the generic AdminSetRequiredActions builder with application/json body
+func NewAdminSetRequiredActionsRequest(server string, org OrgPath, id AccountPath, body AdminSetRequiredActionsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminSetRequiredActionsRequestWithBody(server, org, id, "application/json", bodyReader)
+}
+
+// NewAdminSetRequiredActionsRequestWithBody constructs an http.Request for the AdminSetRequiredActions method, with any body, and a specified content type
+func NewAdminSetRequiredActionsRequestWithBody(server string, org OrgPath, id AccountPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/members/%s/required-actions", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewAdminSetMemberRolesRequest calls the generic AdminSetMemberRoles builder with application/json body
 func NewAdminSetMemberRolesRequest(server string, org OrgPath, id AccountPath, body AdminSetMemberRolesJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -3293,6 +5095,156 @@ func NewAdminSetMemberRolesRequestWithBody(server string, org OrgPath, id Accoun
 	}
 
 	operationPath := fmt.Sprintf("/admin/orgs/%s/members/%s/roles", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAdminResetTwoFactorRequest constructs an http.Request for the AdminResetTwoFactor method
+func NewAdminResetTwoFactorRequest(server string, org OrgPath, id AccountPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/members/%s/two-factor/reset", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminRelockMemberFieldRequest constructs an http.Request for the AdminRelockMemberField method
+func NewAdminRelockMemberFieldRequest(server string, org OrgPath, id AccountPath, field Field) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "field", field, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/members/%s/unlocks/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminUnlockMemberFieldRequest calls the generic AdminUnlockMemberField builder with application/json body
+func NewAdminUnlockMemberFieldRequest(server string, org OrgPath, id AccountPath, field Field, body AdminUnlockMemberFieldJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminUnlockMemberFieldRequestWithBody(server, org, id, field, "application/json", bodyReader)
+}
+
+// NewAdminUnlockMemberFieldRequestWithBody constructs an http.Request for the AdminUnlockMemberField method, with any body, and a specified content type
+func NewAdminUnlockMemberFieldRequestWithBody(server string, org OrgPath, id AccountPath, field Field, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "field", field, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/members/%s/unlocks/%s", pathParam0, pathParam1, pathParam2)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -3422,6 +5374,195 @@ func NewAdminSaveRoleRequestWithBody(server string, org OrgPath, key string, con
 	}
 
 	operationPath := fmt.Sprintf("/admin/orgs/%s/roles/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAdminSetTwoFactorPolicyRequest calls the generic AdminSetTwoFactorPolicy builder with application/json body
+func NewAdminSetTwoFactorPolicyRequest(server string, org OrgPath, body AdminSetTwoFactorPolicyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminSetTwoFactorPolicyRequestWithBody(server, org, "application/json", bodyReader)
+}
+
+// NewAdminSetTwoFactorPolicyRequestWithBody constructs an http.Request for the AdminSetTwoFactorPolicy method, with any body, and a specified content type
+func NewAdminSetTwoFactorPolicyRequestWithBody(server string, org OrgPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/orgs/%s/two-factor-policy", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAdminListTemplatesRequest constructs an http.Request for the AdminListTemplates method
+func NewAdminListTemplatesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/templates")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminDeleteTemplateRequest constructs an http.Request for the AdminDeleteTemplate method
+func NewAdminDeleteTemplateRequest(server string, key string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "key", key, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/templates/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminGetTemplateRequest constructs an http.Request for the AdminGetTemplate method
+func NewAdminGetTemplateRequest(server string, key string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "key", key, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/templates/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdminPutTemplateRequest calls the generic AdminPutTemplate builder with application/json body
+func NewAdminPutTemplateRequest(server string, key string, body AdminPutTemplateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdminPutTemplateRequestWithBody(server, key, "application/json", bodyReader)
+}
+
+// NewAdminPutTemplateRequestWithBody constructs an http.Request for the AdminPutTemplate method, with any body, and a specified content type
+func NewAdminPutTemplateRequestWithBody(server string, key string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "key", key, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/templates/%s", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -3945,6 +6086,33 @@ func NewPutMePhotoRequestWithBody(server string, contentType string, body io.Rea
 	return req, nil
 }
 
+// NewGetMeProfileSchemaRequest constructs an http.Request for the GetMeProfileSchema method
+func NewGetMeProfileSchemaRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/me/profile/schema")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewPatchMePublicityRequest calls the generic PatchMePublicity builder with application/json body
 func NewPatchMePublicityRequest(server string, body PatchMePublicityJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -4418,6 +6586,51 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /admin/orgs/{org}/events (the `AdminListOrgEvents` operationId).
 	AdminListOrgEventsWithResponse(ctx context.Context, org OrgPath, params *AdminListOrgEventsParams, reqEditors ...RequestEditorFn) (*AdminListOrgEventsResponse, error)
 
+	// AdminListImportsWithResponse The organisation's last 50 CSV imports, newest first
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/orgs/{org}/imports (the `AdminListImports` operationId).
+	AdminListImportsWithResponse(ctx context.Context, org OrgPath, reqEditors ...RequestEditorFn) (*AdminListImportsResponse, error)
+
+	// AdminCreateImportWithBodyWithResponse Check (dry_run=true) or queue a CSV file of members
+	//
+	// A header row names the columns, in any order and letter case: login, email, phone,
+	// given_name, family_name, birthdate (YYYY-MM-DD), position, roles (separated by ";"
+	// or "|"), issue_credentials (yes/no/true/false/1/0, empty = no), template (empty =
+	// standard), channel (email, sms or none; empty = email), locale. UTF-8 with or without
+	// a byte-order mark; values separated by commas or semicolons (told from the header
+	// row). At most [issued] import_max_rows rows and 20 MiB.
+	// With dry_run=true every row is checked and every problem reported by row and column;
+	// nothing is written. Otherwise the import is queued (202) and a background job applies
+	// it, one transaction per row, idempotent on the login: a row whose login is already a
+	// member of the organisation is left unchanged, so importing the same file again
+	// creates nobody and sends nothing twice.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/orgs/{org}/imports (the `AdminCreateImport` operationId).
+	AdminCreateImportWithBodyWithResponse(ctx context.Context, org OrgPath, params *AdminCreateImportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminCreateImportResponse, error)
+
+	// AdminGetImportWithResponse An import's status and counters
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/orgs/{org}/imports/{id} (the `AdminGetImport` operationId).
+	AdminGetImportWithResponse(ctx context.Context, org OrgPath, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*AdminGetImportResponse, error)
+
+	// AdminGetImportResultWithResponse The result file so far
+	//
+	// The input's rows (with its delimiter) and two more columns: outcome (created,
+	// unchanged or error) and message (each problem as "column: sentence", in the
+	// request's language). Starts with a UTF-8 byte-order mark. The result file may be
+	// imported again as it is: outcome and message are ignored.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/orgs/{org}/imports/{id}/result (the `AdminGetImportResult` operationId).
+	AdminGetImportResultWithResponse(ctx context.Context, org OrgPath, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*AdminGetImportResultResponse, error)
+
 	// AdminListOrgMembersWithResponse The organisation's members (filters and paging as /admin/members).
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -4425,18 +6638,34 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /admin/orgs/{org}/members (the `AdminListOrgMembers` operationId).
 	AdminListOrgMembersWithResponse(ctx context.Context, org OrgPath, params *AdminListOrgMembersParams, reqEditors ...RequestEditorFn) (*AdminListOrgMembersResponse, error)
 
-	// AdminAddMemberWithBodyWithResponse Add an existing account, found by login, as an unmanaged member.
+	// AdminAddMemberWithBodyWithResponse Add an existing account as an unmanaged member, or create a managed member (SPEC §6).
 	//
-	// Roles must be in the organisation's catalogue. An unknown login is a field error on `login`.
+	// With `existing: true`, or a body of only `login`, `roles` and `position`, an existing
+	// account found by login joins as an unmanaged member (as before; an unknown login is a
+	// field error on `login`). Otherwise a new account is created: registration method
+	// `admin`, a managed and (as its first) primary membership, email and phone not
+	// verified. `login` defaults to the email; it is unique compared after Unicode case
+	// folding. `email` is required unless `phone` is given; `phone` is read into E.164
+	// (national forms only where the server has a phone region configured). Roles must be
+	// in the catalogue. With `credentials`, login details are issued in the same
+	// transaction. Every wrong field comes back at once (422) and nothing is written.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /admin/orgs/{org}/members (the `AdminAddMember` operationId).
 	AdminAddMemberWithBodyWithResponse(ctx context.Context, org OrgPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminAddMemberResponse, error)
 
-	// AdminAddMemberWithResponse Add an existing account, found by login, as an unmanaged member.
+	// AdminAddMemberWithResponse Add an existing account as an unmanaged member, or create a managed member (SPEC §6).
 	//
-	// Roles must be in the organisation's catalogue. An unknown login is a field error on `login`.
+	// With `existing: true`, or a body of only `login`, `roles` and `position`, an existing
+	// account found by login joins as an unmanaged member (as before; an unknown login is a
+	// field error on `login`). Otherwise a new account is created: registration method
+	// `admin`, a managed and (as its first) primary membership, email and phone not
+	// verified. `login` defaults to the email; it is unique compared after Unicode case
+	// folding. `email` is required unless `phone` is given; `phone` is read into E.164
+	// (national forms only where the server has a phone region configured). Roles must be
+	// in the catalogue. With `credentials`, login details are issued in the same
+	// transaction. Every wrong field comes back at once (422) and nothing is written.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4476,6 +6705,61 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /admin/orgs/{org}/members/{id} (the `AdminUpdateMember` operationId).
 	AdminUpdateMemberWithResponse(ctx context.Context, org OrgPath, id AccountPath, body AdminUpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminUpdateMemberResponse, error)
 
+	// AdminRequestContactConfirmationWithBodyWithResponse Send the member a code to confirm their email address and/or phone; they confirm in the cabinet.
+	//
+	// A missing or already confirmed contact is a field error on `email` or `phone`; nothing is sent then.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/orgs/{org}/members/{id}/contact-confirmation (the `AdminRequestContactConfirmation` operationId).
+	AdminRequestContactConfirmationWithBodyWithResponse(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminRequestContactConfirmationResponse, error)
+
+	// AdminRequestContactConfirmationWithResponse Send the member a code to confirm their email address and/or phone; they confirm in the cabinet.
+	//
+	// A missing or already confirmed contact is a field error on `email` or `phone`; nothing is sent then.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/orgs/{org}/members/{id}/contact-confirmation (the `AdminRequestContactConfirmation` operationId).
+	AdminRequestContactConfirmationWithResponse(ctx context.Context, org OrgPath, id AccountPath, body AdminRequestContactConfirmationJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminRequestContactConfirmationResponse, error)
+
+	// AdminListCredentialIssuesWithResponse The member's latest issued login details with their delivery status.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/orgs/{org}/members/{id}/credentials (the `AdminListCredentialIssues` operationId).
+	AdminListCredentialIssuesWithResponse(ctx context.Context, org OrgPath, id AccountPath, reqEditors ...RequestEditorFn) (*AdminListCredentialIssuesResponse, error)
+
+	// AdminIssueCredentialsWithBodyWithResponse Issue new login details (reset password), voiding the previous ones.
+	//
+	// Only for members the organisation manages (any member for a service administrator);
+	// never one's own account nor an account holding rights beyond the caller's (403). The
+	// password is generated (returned in this answer only) or given (`password`; must meet
+	// the password policy). It expires after `[issued] password_lifetime` and must be
+	// changed at the next sign-in; every session of the account ends and its tokens stop
+	// working. The login details go through the queue by `channel` (none: the caller hands
+	// them over); the previous issue's message is cancelled if it still waits.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/orgs/{org}/members/{id}/credentials (the `AdminIssueCredentials` operationId).
+	AdminIssueCredentialsWithBodyWithResponse(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminIssueCredentialsResponse, error)
+
+	// AdminIssueCredentialsWithResponse Issue new login details (reset password), voiding the previous ones.
+	//
+	// Only for members the organisation manages (any member for a service administrator);
+	// never one's own account nor an account holding rights beyond the caller's (403). The
+	// password is generated (returned in this answer only) or given (`password`; must meet
+	// the password policy). It expires after `[issued] password_lifetime` and must be
+	// changed at the next sign-in; every session of the account ends and its tokens stop
+	// working. The login details go through the queue by `channel` (none: the caller hands
+	// them over); the previous issue's message is cancelled if it still waits.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/orgs/{org}/members/{id}/credentials (the `AdminIssueCredentials` operationId).
+	AdminIssueCredentialsWithResponse(ctx context.Context, org OrgPath, id AccountPath, body AdminIssueCredentialsJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminIssueCredentialsResponse, error)
+
 	// AdminListMemberEventsWithResponse The member's security events the caller may see, newest first.
 	//
 	// Their own events and those concerning the caller's organisations; never another organisation's.
@@ -4484,6 +6768,46 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /admin/orgs/{org}/members/{id}/events (the `AdminListMemberEvents` operationId).
 	AdminListMemberEventsWithResponse(ctx context.Context, org OrgPath, id AccountPath, params *AdminListMemberEventsParams, reqEditors ...RequestEditorFn) (*AdminListMemberEventsResponse, error)
+
+	// AdminUpdateMemberProfileWithBodyWithResponse Edit a member's profile, locked fields included.
+	//
+	// The keys of PATCH /api/v1/me; only those present change, an empty string clears a
+	// field. Members the organisation manages only (a service administrator: any); the
+	// person sees a profile.changed event naming the organisation and role that acted.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /admin/orgs/{org}/members/{id}/profile (the `AdminUpdateMemberProfile` operationId).
+	AdminUpdateMemberProfileWithBodyWithResponse(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminUpdateMemberProfileResponse, error)
+
+	// AdminUpdateMemberProfileWithResponse Edit a member's profile, locked fields included.
+	//
+	// The keys of PATCH /api/v1/me; only those present change, an empty string clears a
+	// field. Members the organisation manages only (a service administrator: any); the
+	// person sees a profile.changed event naming the organisation and role that acted.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /admin/orgs/{org}/members/{id}/profile (the `AdminUpdateMemberProfile` operationId).
+	AdminUpdateMemberProfileWithResponse(ctx context.Context, org OrgPath, id AccountPath, body AdminUpdateMemberProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminUpdateMemberProfileResponse, error)
+
+	// AdminSetRequiredActionsWithBodyWithResponse Replace the member's required actions.
+	//
+	// Steps the person must take at their next sign-in, before any application gets its code and before the cabinet opens, always in the order change_password, confirm_email, confirm_phone, fill_required, enrol_two_factor (whatever the order sent; repeats are ignored). An unknown action is refused and nothing changes. Only for a member the organisation manages (any member for a service administrator), and not for an account holding administrative rights beyond the caller's (403). Every change is one security event (account.required_actions) that the person sees. A satisfied action (email confirmed, two factors on …) leaves the list when the person next signs in.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /admin/orgs/{org}/members/{id}/required-actions (the `AdminSetRequiredActions` operationId).
+	AdminSetRequiredActionsWithBodyWithResponse(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminSetRequiredActionsResponse, error)
+
+	// AdminSetRequiredActionsWithResponse Replace the member's required actions.
+	//
+	// Steps the person must take at their next sign-in, before any application gets its code and before the cabinet opens, always in the order change_password, confirm_email, confirm_phone, fill_required, enrol_two_factor (whatever the order sent; repeats are ignored). An unknown action is refused and nothing changes. Only for a member the organisation manages (any member for a service administrator), and not for an account holding administrative rights beyond the caller's (403). Every change is one security event (account.required_actions) that the person sees. A satisfied action (email confirmed, two factors on …) leaves the list when the person next signs in.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /admin/orgs/{org}/members/{id}/required-actions (the `AdminSetRequiredActions` operationId).
+	AdminSetRequiredActionsWithResponse(ctx context.Context, org OrgPath, id AccountPath, body AdminSetRequiredActionsJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminSetRequiredActionsResponse, error)
 
 	// AdminSetMemberRolesWithBodyWithResponse Replace the member's roles in the organisation.
 	//
@@ -4502,6 +6826,46 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /admin/orgs/{org}/members/{id}/roles (the `AdminSetMemberRoles` operationId).
 	AdminSetMemberRolesWithResponse(ctx context.Context, org OrgPath, id AccountPath, body AdminSetMemberRolesJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminSetMemberRolesResponse, error)
+
+	// AdminResetTwoFactorWithResponse Remove the member's second factor; they enrol again at their next sign-in.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/orgs/{org}/members/{id}/two-factor/reset (the `AdminResetTwoFactor` operationId).
+	AdminResetTwoFactorWithResponse(ctx context.Context, org OrgPath, id AccountPath, reqEditors ...RequestEditorFn) (*AdminResetTwoFactorResponse, error)
+
+	// AdminRelockMemberFieldWithResponse Lock the field again at once.
+	//
+	// Records profile.relocked when the field was still unlocked; locking a locked field changes nothing.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /admin/orgs/{org}/members/{id}/unlocks/{field} (the `AdminRelockMemberField` operationId).
+	AdminRelockMemberFieldWithResponse(ctx context.Context, org OrgPath, id AccountPath, field Field, reqEditors ...RequestEditorFn) (*AdminRelockMemberFieldResponse, error)
+
+	// AdminUnlockMemberFieldWithBodyWithResponse Unlock a locked field for this one member, optionally until a time.
+	//
+	// The person may then change the field themselves until `until` (null: until it is locked
+	// again); unlocking again replaces the end. A field the policy does not lock for the
+	// account answers 422 on `field`; an end not in the future 422 on `until`. Records
+	// profile.unlocked, which the person and the organisation see.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /admin/orgs/{org}/members/{id}/unlocks/{field} (the `AdminUnlockMemberField` operationId).
+	AdminUnlockMemberFieldWithBodyWithResponse(ctx context.Context, org OrgPath, id AccountPath, field Field, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminUnlockMemberFieldResponse, error)
+
+	// AdminUnlockMemberFieldWithResponse Unlock a locked field for this one member, optionally until a time.
+	//
+	// The person may then change the field themselves until `until` (null: until it is locked
+	// again); unlocking again replaces the end. A field the policy does not lock for the
+	// account answers 422 on `field`; an end not in the future 422 on `until`. Records
+	// profile.unlocked, which the person and the organisation see.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /admin/orgs/{org}/members/{id}/unlocks/{field} (the `AdminUnlockMemberField` operationId).
+	AdminUnlockMemberFieldWithResponse(ctx context.Context, org OrgPath, id AccountPath, field Field, body AdminUnlockMemberFieldJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminUnlockMemberFieldResponse, error)
 
 	// AdminListRolesWithResponse The organisation's role catalogue, by key.
 	//
@@ -4530,6 +6894,69 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /admin/orgs/{org}/roles/{key} (the `AdminSaveRole` operationId).
 	AdminSaveRoleWithResponse(ctx context.Context, org OrgPath, key string, body AdminSaveRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminSaveRoleResponse, error)
+
+	// AdminSetTwoFactorPolicyWithBodyWithResponse Require two factors of every member of the organisation, or stop requiring them.
+	//
+	// On, every member of the (active) organisation without two-factor authentication gets the enrol_two_factor step at their next sign-in (and a signed-in one before the cabinet opens again). A change is one security event (org.two_factor_policy).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /admin/orgs/{org}/two-factor-policy (the `AdminSetTwoFactorPolicy` operationId).
+	AdminSetTwoFactorPolicyWithBodyWithResponse(ctx context.Context, org OrgPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminSetTwoFactorPolicyResponse, error)
+
+	// AdminSetTwoFactorPolicyWithResponse Require two factors of every member of the organisation, or stop requiring them.
+	//
+	// On, every member of the (active) organisation without two-factor authentication gets the enrol_two_factor step at their next sign-in (and a signed-in one before the cabinet opens again). A change is one security event (org.two_factor_policy).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /admin/orgs/{org}/two-factor-policy (the `AdminSetTwoFactorPolicy` operationId).
+	AdminSetTwoFactorPolicyWithResponse(ctx context.Context, org OrgPath, body AdminSetTwoFactorPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminSetTwoFactorPolicyResponse, error)
+
+	// AdminListTemplatesWithResponse The stored credential message templates (the built-in `standard` is not listed).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/templates (the `AdminListTemplates` operationId).
+	AdminListTemplatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AdminListTemplatesResponse, error)
+
+	// AdminDeleteTemplateWithResponse Delete a template (service administrators).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /admin/templates/{key} (the `AdminDeleteTemplate` operationId).
+	AdminDeleteTemplateWithResponse(ctx context.Context, key string, reqEditors ...RequestEditorFn) (*AdminDeleteTemplateResponse, error)
+
+	// AdminGetTemplateWithResponse One stored template.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/templates/{key} (the `AdminGetTemplate` operationId).
+	AdminGetTemplateWithResponse(ctx context.Context, key string, reqEditors ...RequestEditorFn) (*AdminGetTemplateResponse, error)
+
+	// AdminPutTemplateWithBodyWithResponse Create or replace a template (service administrators).
+	//
+	// Texts use the placeholders {login}, {password}, {name}, {expires}, {signin_url},
+	// {organisation}, replaced when the message is sent (never executed as a template);
+	// each text must contain {password}. A language missing falls back to English, then to
+	// the built-in template. Field errors name `key`, `names`, `bodies` or `text_<lang>`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /admin/templates/{key} (the `AdminPutTemplate` operationId).
+	AdminPutTemplateWithBodyWithResponse(ctx context.Context, key string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminPutTemplateResponse, error)
+
+	// AdminPutTemplateWithResponse Create or replace a template (service administrators).
+	//
+	// Texts use the placeholders {login}, {password}, {name}, {expires}, {signin_url},
+	// {organisation}, replaced when the message is sent (never executed as a template);
+	// each text must contain {password}. A language missing falls back to English, then to
+	// the built-in template. Field errors name `key`, `names`, `bodies` or `text_<lang>`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /admin/templates/{key} (the `AdminPutTemplate` operationId).
+	AdminPutTemplateWithResponse(ctx context.Context, key string, body AdminPutTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminPutTemplateResponse, error)
 
 	// DeleteMeWithBodyWithResponse Delete the account (restorable during the grace period).
 	//
@@ -4725,6 +7152,21 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /me/photo (the `PutMePhoto` operationId).
 	PutMePhotoWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutMePhotoResponse, error)
+
+	// GetMeProfileSchemaWithResponse What each profile field allows the person.
+	//
+	// Per field (every entry of `Field`, in the order pages show them): whether the person may
+	// edit it now, and if not why (`locked`: the organisation named in `reason.organisation`
+	// manages it and its administrators change it or unlock it for this account;
+	// `never_editable`: login, organisation and linked accounts), whether it is required, its
+	// publicity, and the end of an administrator's unlock. The cabinet's edit page draws its
+	// controls from the same answer. The other write doors (PATCH /me, PUT and DELETE
+	// /me/photo, POST /me/email and /me/phone) refuse a locked field with the same message.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /me/profile/schema (the `GetMeProfileSchema` operationId).
+	GetMeProfileSchemaWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMeProfileSchemaResponse, error)
 
 	// PatchMePublicityWithBodyWithResponse Set publicity levels and the private-profile switch.
 	//
@@ -5520,6 +7962,265 @@ func (r AdminListOrgEventsResponse) ContentType() string {
 	return ""
 }
 
+type AdminListImportsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Imports []AdminImport `json:"imports"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminListImportsResponse) GetJSON200() *struct {
+	Imports []AdminImport `json:"imports"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminListImportsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminListImportsResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminListImportsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminListImportsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminListImportsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminListImportsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AdminCreateImportResponse202Headers the declared response headers of an HTTP 202 response for AdminCreateImport
+type AdminCreateImportResponse202Headers struct {
+	Location *string
+}
+
+type AdminCreateImportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminImportReport
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *AdminImport
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *AdminCreateImportResponse202Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminCreateImportResponse) GetJSON200() *AdminImportReport {
+	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r AdminCreateImportResponse) GetJSON202() *AdminImport {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminCreateImportResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminCreateImportResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminCreateImportResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminCreateImportResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AdminCreateImportResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AdminCreateImportResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminCreateImportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminCreateImportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminCreateImportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminCreateImportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminGetImportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminImport
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminGetImportResponse) GetJSON200() *AdminImport {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminGetImportResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminGetImportResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminGetImportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminGetImportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminGetImportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminGetImportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminGetImportResultResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminGetImportResultResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminGetImportResultResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminGetImportResultResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminGetImportResultResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminGetImportResultResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminGetImportResultResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type AdminListOrgMembersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5598,7 +8299,7 @@ type AdminAddMemberResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
-	JSON201 *AdminMemberDetail
+	JSON201 *AdminMemberCreated
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -5616,7 +8317,7 @@ type AdminAddMemberResponse struct {
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
-func (r AdminAddMemberResponse) GetJSON201() *AdminMemberDetail {
+func (r AdminAddMemberResponse) GetJSON201() *AdminMemberCreated {
 	return r.JSON201
 }
 
@@ -5885,6 +8586,224 @@ func (r AdminUpdateMemberResponse) ContentType() string {
 	return ""
 }
 
+type AdminRequestContactConfirmationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminRequestContactConfirmationResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminRequestContactConfirmationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminRequestContactConfirmationResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminRequestContactConfirmationResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AdminRequestContactConfirmationResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AdminRequestContactConfirmationResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminRequestContactConfirmationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminRequestContactConfirmationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminRequestContactConfirmationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminRequestContactConfirmationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminListCredentialIssuesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Issues []CredentialIssue `json:"issues"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminListCredentialIssuesResponse) GetJSON200() *struct {
+	Issues []CredentialIssue `json:"issues"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminListCredentialIssuesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminListCredentialIssuesResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminListCredentialIssuesResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminListCredentialIssuesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminListCredentialIssuesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminListCredentialIssuesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminListCredentialIssuesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminIssueCredentialsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CredentialsIssued
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AdminIssueCredentialsResponse) GetJSON201() *CredentialsIssued {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminIssueCredentialsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminIssueCredentialsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminIssueCredentialsResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminIssueCredentialsResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AdminIssueCredentialsResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminIssueCredentialsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminIssueCredentialsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminIssueCredentialsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminIssueCredentialsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type AdminListMemberEventsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5948,6 +8867,158 @@ func (r AdminListMemberEventsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AdminListMemberEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminUpdateMemberProfileResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminMemberDetail
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminUpdateMemberProfileResponse) GetJSON200() *AdminMemberDetail {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminUpdateMemberProfileResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminUpdateMemberProfileResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminUpdateMemberProfileResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminUpdateMemberProfileResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AdminUpdateMemberProfileResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminUpdateMemberProfileResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminUpdateMemberProfileResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminUpdateMemberProfileResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminUpdateMemberProfileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminSetRequiredActionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RequiredActions
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminSetRequiredActionsResponse) GetJSON200() *RequiredActions {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminSetRequiredActionsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminSetRequiredActionsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminSetRequiredActionsResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminSetRequiredActionsResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AdminSetRequiredActionsResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminSetRequiredActionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminSetRequiredActionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminSetRequiredActionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminSetRequiredActionsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6024,6 +9095,214 @@ func (r AdminSetMemberRolesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AdminSetMemberRolesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminResetTwoFactorResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminResetTwoFactorResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminResetTwoFactorResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminResetTwoFactorResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminResetTwoFactorResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminResetTwoFactorResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminResetTwoFactorResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminResetTwoFactorResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminRelockMemberFieldResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Fields []FieldSchema `json:"fields"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminRelockMemberFieldResponse) GetJSON200() *struct {
+	Fields []FieldSchema `json:"fields"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminRelockMemberFieldResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminRelockMemberFieldResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminRelockMemberFieldResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AdminRelockMemberFieldResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminRelockMemberFieldResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminRelockMemberFieldResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminRelockMemberFieldResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminRelockMemberFieldResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminUnlockMemberFieldResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Fields []FieldSchema `json:"fields"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminUnlockMemberFieldResponse) GetJSON200() *struct {
+	Fields []FieldSchema `json:"fields"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminUnlockMemberFieldResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminUnlockMemberFieldResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminUnlockMemberFieldResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminUnlockMemberFieldResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AdminUnlockMemberFieldResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminUnlockMemberFieldResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminUnlockMemberFieldResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminUnlockMemberFieldResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminUnlockMemberFieldResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6221,6 +9500,327 @@ func (r AdminSaveRoleResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AdminSaveRoleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminSetTwoFactorPolicyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TwoFactorPolicy
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminSetTwoFactorPolicyResponse) GetJSON200() *TwoFactorPolicy {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminSetTwoFactorPolicyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminSetTwoFactorPolicyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminSetTwoFactorPolicyResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminSetTwoFactorPolicyResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AdminSetTwoFactorPolicyResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminSetTwoFactorPolicyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminSetTwoFactorPolicyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminSetTwoFactorPolicyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminSetTwoFactorPolicyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminListTemplatesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Templates []CredentialTemplate `json:"templates"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminListTemplatesResponse) GetJSON200() *struct {
+	Templates []CredentialTemplate `json:"templates"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminListTemplatesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminListTemplatesResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminListTemplatesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminListTemplatesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminListTemplatesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminListTemplatesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminDeleteTemplateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminDeleteTemplateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminDeleteTemplateResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminDeleteTemplateResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminDeleteTemplateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminDeleteTemplateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminDeleteTemplateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminDeleteTemplateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminGetTemplateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CredentialTemplate
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AdminNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminGetTemplateResponse) GetJSON200() *CredentialTemplate {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminGetTemplateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminGetTemplateResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdminGetTemplateResponse) GetJSON404() *AdminNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminGetTemplateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminGetTemplateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminGetTemplateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminGetTemplateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdminPutTemplateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CredentialTemplate
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *AdminForbidden
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdminPutTemplateResponse) GetJSON200() *CredentialTemplate {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdminPutTemplateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AdminPutTemplateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AdminPutTemplateResponse) GetJSON403() *AdminForbidden {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AdminPutTemplateResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r AdminPutTemplateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdminPutTemplateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdminPutTemplateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdminPutTemplateResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6941,6 +10541,65 @@ func (r PutMePhotoResponse) ContentType() string {
 	return ""
 }
 
+type GetMeProfileSchemaResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Fields []FieldSchema `json:"fields"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetMeProfileSchemaResponse) GetJSON200() *struct {
+	Fields []FieldSchema `json:"fields"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetMeProfileSchemaResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetMeProfileSchemaResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMeProfileSchemaResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMeProfileSchemaResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMeProfileSchemaResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMeProfileSchemaResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type PatchMePublicityResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7547,6 +11206,75 @@ func (c *ClientWithResponses) AdminListOrgEventsWithResponse(ctx context.Context
 	return ParseAdminListOrgEventsResponse(rsp)
 }
 
+// AdminListImportsWithResponse The organisation's last 50 CSV imports, newest first
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/orgs/{org}/imports (the `AdminListImports` operationId).
+func (c *ClientWithResponses) AdminListImportsWithResponse(ctx context.Context, org OrgPath, reqEditors ...RequestEditorFn) (*AdminListImportsResponse, error) {
+	rsp, err := c.AdminListImports(ctx, org, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminListImportsResponse(rsp)
+}
+
+// AdminCreateImportWithBodyWithResponse Check (dry_run=true) or queue a CSV file of members
+//
+// A header row names the columns, in any order and letter case: login, email, phone,
+// given_name, family_name, birthdate (YYYY-MM-DD), position, roles (separated by ";"
+// or "|"), issue_credentials (yes/no/true/false/1/0, empty = no), template (empty =
+// standard), channel (email, sms or none; empty = email), locale. UTF-8 with or without
+// a byte-order mark; values separated by commas or semicolons (told from the header
+// row). At most [issued] import_max_rows rows and 20 MiB.
+// With dry_run=true every row is checked and every problem reported by row and column;
+// nothing is written. Otherwise the import is queued (202) and a background job applies
+// it, one transaction per row, idempotent on the login: a row whose login is already a
+// member of the organisation is left unchanged, so importing the same file again
+// creates nobody and sends nothing twice.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/orgs/{org}/imports (the `AdminCreateImport` operationId).
+func (c *ClientWithResponses) AdminCreateImportWithBodyWithResponse(ctx context.Context, org OrgPath, params *AdminCreateImportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminCreateImportResponse, error) {
+	rsp, err := c.AdminCreateImportWithBody(ctx, org, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminCreateImportResponse(rsp)
+}
+
+// AdminGetImportWithResponse An import's status and counters
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/orgs/{org}/imports/{id} (the `AdminGetImport` operationId).
+func (c *ClientWithResponses) AdminGetImportWithResponse(ctx context.Context, org OrgPath, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*AdminGetImportResponse, error) {
+	rsp, err := c.AdminGetImport(ctx, org, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminGetImportResponse(rsp)
+}
+
+// AdminGetImportResultWithResponse The result file so far
+//
+// The input's rows (with its delimiter) and two more columns: outcome (created,
+// unchanged or error) and message (each problem as "column: sentence", in the
+// request's language). Starts with a UTF-8 byte-order mark. The result file may be
+// imported again as it is: outcome and message are ignored.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/orgs/{org}/imports/{id}/result (the `AdminGetImportResult` operationId).
+func (c *ClientWithResponses) AdminGetImportResultWithResponse(ctx context.Context, org OrgPath, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*AdminGetImportResultResponse, error) {
+	rsp, err := c.AdminGetImportResult(ctx, org, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminGetImportResultResponse(rsp)
+}
+
 // AdminListOrgMembersWithResponse The organisation's members (filters and paging as /admin/members).
 //
 // Returns a wrapper object for the known response body format(s).
@@ -7560,9 +11288,17 @@ func (c *ClientWithResponses) AdminListOrgMembersWithResponse(ctx context.Contex
 	return ParseAdminListOrgMembersResponse(rsp)
 }
 
-// AdminAddMemberWithBodyWithResponse Add an existing account, found by login, as an unmanaged member.
+// AdminAddMemberWithBodyWithResponse Add an existing account as an unmanaged member, or create a managed member (SPEC §6).
 //
-// Roles must be in the organisation's catalogue. An unknown login is a field error on `login`.
+// With `existing: true`, or a body of only `login`, `roles` and `position`, an existing
+// account found by login joins as an unmanaged member (as before; an unknown login is a
+// field error on `login`). Otherwise a new account is created: registration method
+// `admin`, a managed and (as its first) primary membership, email and phone not
+// verified. `login` defaults to the email; it is unique compared after Unicode case
+// folding. `email` is required unless `phone` is given; `phone` is read into E.164
+// (national forms only where the server has a phone region configured). Roles must be
+// in the catalogue. With `credentials`, login details are issued in the same
+// transaction. Every wrong field comes back at once (422) and nothing is written.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7575,9 +11311,17 @@ func (c *ClientWithResponses) AdminAddMemberWithBodyWithResponse(ctx context.Con
 	return ParseAdminAddMemberResponse(rsp)
 }
 
-// AdminAddMemberWithResponse Add an existing account, found by login, as an unmanaged member.
+// AdminAddMemberWithResponse Add an existing account as an unmanaged member, or create a managed member (SPEC §6).
 //
-// Roles must be in the organisation's catalogue. An unknown login is a field error on `login`.
+// With `existing: true`, or a body of only `login`, `roles` and `position`, an existing
+// account found by login joins as an unmanaged member (as before; an unknown login is a
+// field error on `login`). Otherwise a new account is created: registration method
+// `admin`, a managed and (as its first) primary membership, email and phone not
+// verified. `login` defaults to the email; it is unique compared after Unicode case
+// folding. `email` is required unless `phone` is given; `phone` is read into E.164
+// (national forms only where the server has a phone region configured). Roles must be
+// in the catalogue. With `credentials`, login details are issued in the same
+// transaction. Every wrong field comes back at once (422) and nothing is written.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7647,6 +11391,91 @@ func (c *ClientWithResponses) AdminUpdateMemberWithResponse(ctx context.Context,
 	return ParseAdminUpdateMemberResponse(rsp)
 }
 
+// AdminRequestContactConfirmationWithBodyWithResponse Send the member a code to confirm their email address and/or phone; they confirm in the cabinet.
+//
+// A missing or already confirmed contact is a field error on `email` or `phone`; nothing is sent then.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/orgs/{org}/members/{id}/contact-confirmation (the `AdminRequestContactConfirmation` operationId).
+func (c *ClientWithResponses) AdminRequestContactConfirmationWithBodyWithResponse(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminRequestContactConfirmationResponse, error) {
+	rsp, err := c.AdminRequestContactConfirmationWithBody(ctx, org, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminRequestContactConfirmationResponse(rsp)
+}
+
+// AdminRequestContactConfirmationWithResponse Send the member a code to confirm their email address and/or phone; they confirm in the cabinet.
+//
+// A missing or already confirmed contact is a field error on `email` or `phone`; nothing is sent then.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/orgs/{org}/members/{id}/contact-confirmation (the `AdminRequestContactConfirmation` operationId).
+func (c *ClientWithResponses) AdminRequestContactConfirmationWithResponse(ctx context.Context, org OrgPath, id AccountPath, body AdminRequestContactConfirmationJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminRequestContactConfirmationResponse, error) {
+	rsp, err := c.AdminRequestContactConfirmation(ctx, org, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminRequestContactConfirmationResponse(rsp)
+}
+
+// AdminListCredentialIssuesWithResponse The member's latest issued login details with their delivery status.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/orgs/{org}/members/{id}/credentials (the `AdminListCredentialIssues` operationId).
+func (c *ClientWithResponses) AdminListCredentialIssuesWithResponse(ctx context.Context, org OrgPath, id AccountPath, reqEditors ...RequestEditorFn) (*AdminListCredentialIssuesResponse, error) {
+	rsp, err := c.AdminListCredentialIssues(ctx, org, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminListCredentialIssuesResponse(rsp)
+}
+
+// AdminIssueCredentialsWithBodyWithResponse Issue new login details (reset password), voiding the previous ones.
+//
+// Only for members the organisation manages (any member for a service administrator);
+// never one's own account nor an account holding rights beyond the caller's (403). The
+// password is generated (returned in this answer only) or given (`password`; must meet
+// the password policy). It expires after `[issued] password_lifetime` and must be
+// changed at the next sign-in; every session of the account ends and its tokens stop
+// working. The login details go through the queue by `channel` (none: the caller hands
+// them over); the previous issue's message is cancelled if it still waits.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/orgs/{org}/members/{id}/credentials (the `AdminIssueCredentials` operationId).
+func (c *ClientWithResponses) AdminIssueCredentialsWithBodyWithResponse(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminIssueCredentialsResponse, error) {
+	rsp, err := c.AdminIssueCredentialsWithBody(ctx, org, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminIssueCredentialsResponse(rsp)
+}
+
+// AdminIssueCredentialsWithResponse Issue new login details (reset password), voiding the previous ones.
+//
+// Only for members the organisation manages (any member for a service administrator);
+// never one's own account nor an account holding rights beyond the caller's (403). The
+// password is generated (returned in this answer only) or given (`password`; must meet
+// the password policy). It expires after `[issued] password_lifetime` and must be
+// changed at the next sign-in; every session of the account ends and its tokens stop
+// working. The login details go through the queue by `channel` (none: the caller hands
+// them over); the previous issue's message is cancelled if it still waits.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/orgs/{org}/members/{id}/credentials (the `AdminIssueCredentials` operationId).
+func (c *ClientWithResponses) AdminIssueCredentialsWithResponse(ctx context.Context, org OrgPath, id AccountPath, body AdminIssueCredentialsJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminIssueCredentialsResponse, error) {
+	rsp, err := c.AdminIssueCredentials(ctx, org, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminIssueCredentialsResponse(rsp)
+}
+
 // AdminListMemberEventsWithResponse The member's security events the caller may see, newest first.
 //
 // Their own events and those concerning the caller's organisations; never another organisation's.
@@ -7660,6 +11489,70 @@ func (c *ClientWithResponses) AdminListMemberEventsWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseAdminListMemberEventsResponse(rsp)
+}
+
+// AdminUpdateMemberProfileWithBodyWithResponse Edit a member's profile, locked fields included.
+//
+// The keys of PATCH /api/v1/me; only those present change, an empty string clears a
+// field. Members the organisation manages only (a service administrator: any); the
+// person sees a profile.changed event naming the organisation and role that acted.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /admin/orgs/{org}/members/{id}/profile (the `AdminUpdateMemberProfile` operationId).
+func (c *ClientWithResponses) AdminUpdateMemberProfileWithBodyWithResponse(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminUpdateMemberProfileResponse, error) {
+	rsp, err := c.AdminUpdateMemberProfileWithBody(ctx, org, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminUpdateMemberProfileResponse(rsp)
+}
+
+// AdminUpdateMemberProfileWithResponse Edit a member's profile, locked fields included.
+//
+// The keys of PATCH /api/v1/me; only those present change, an empty string clears a
+// field. Members the organisation manages only (a service administrator: any); the
+// person sees a profile.changed event naming the organisation and role that acted.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /admin/orgs/{org}/members/{id}/profile (the `AdminUpdateMemberProfile` operationId).
+func (c *ClientWithResponses) AdminUpdateMemberProfileWithResponse(ctx context.Context, org OrgPath, id AccountPath, body AdminUpdateMemberProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminUpdateMemberProfileResponse, error) {
+	rsp, err := c.AdminUpdateMemberProfile(ctx, org, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminUpdateMemberProfileResponse(rsp)
+}
+
+// AdminSetRequiredActionsWithBodyWithResponse Replace the member's required actions.
+//
+// Steps the person must take at their next sign-in, before any application gets its code and before the cabinet opens, always in the order change_password, confirm_email, confirm_phone, fill_required, enrol_two_factor (whatever the order sent; repeats are ignored). An unknown action is refused and nothing changes. Only for a member the organisation manages (any member for a service administrator), and not for an account holding administrative rights beyond the caller's (403). Every change is one security event (account.required_actions) that the person sees. A satisfied action (email confirmed, two factors on …) leaves the list when the person next signs in.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /admin/orgs/{org}/members/{id}/required-actions (the `AdminSetRequiredActions` operationId).
+func (c *ClientWithResponses) AdminSetRequiredActionsWithBodyWithResponse(ctx context.Context, org OrgPath, id AccountPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminSetRequiredActionsResponse, error) {
+	rsp, err := c.AdminSetRequiredActionsWithBody(ctx, org, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminSetRequiredActionsResponse(rsp)
+}
+
+// AdminSetRequiredActionsWithResponse Replace the member's required actions.
+//
+// Steps the person must take at their next sign-in, before any application gets its code and before the cabinet opens, always in the order change_password, confirm_email, confirm_phone, fill_required, enrol_two_factor (whatever the order sent; repeats are ignored). An unknown action is refused and nothing changes. Only for a member the organisation manages (any member for a service administrator), and not for an account holding administrative rights beyond the caller's (403). Every change is one security event (account.required_actions) that the person sees. A satisfied action (email confirmed, two factors on …) leaves the list when the person next signs in.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /admin/orgs/{org}/members/{id}/required-actions (the `AdminSetRequiredActions` operationId).
+func (c *ClientWithResponses) AdminSetRequiredActionsWithResponse(ctx context.Context, org OrgPath, id AccountPath, body AdminSetRequiredActionsJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminSetRequiredActionsResponse, error) {
+	rsp, err := c.AdminSetRequiredActions(ctx, org, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminSetRequiredActionsResponse(rsp)
 }
 
 // AdminSetMemberRolesWithBodyWithResponse Replace the member's roles in the organisation.
@@ -7690,6 +11583,70 @@ func (c *ClientWithResponses) AdminSetMemberRolesWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseAdminSetMemberRolesResponse(rsp)
+}
+
+// AdminResetTwoFactorWithResponse Remove the member's second factor; they enrol again at their next sign-in.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/orgs/{org}/members/{id}/two-factor/reset (the `AdminResetTwoFactor` operationId).
+func (c *ClientWithResponses) AdminResetTwoFactorWithResponse(ctx context.Context, org OrgPath, id AccountPath, reqEditors ...RequestEditorFn) (*AdminResetTwoFactorResponse, error) {
+	rsp, err := c.AdminResetTwoFactor(ctx, org, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminResetTwoFactorResponse(rsp)
+}
+
+// AdminRelockMemberFieldWithResponse Lock the field again at once.
+//
+// Records profile.relocked when the field was still unlocked; locking a locked field changes nothing.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /admin/orgs/{org}/members/{id}/unlocks/{field} (the `AdminRelockMemberField` operationId).
+func (c *ClientWithResponses) AdminRelockMemberFieldWithResponse(ctx context.Context, org OrgPath, id AccountPath, field Field, reqEditors ...RequestEditorFn) (*AdminRelockMemberFieldResponse, error) {
+	rsp, err := c.AdminRelockMemberField(ctx, org, id, field, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminRelockMemberFieldResponse(rsp)
+}
+
+// AdminUnlockMemberFieldWithBodyWithResponse Unlock a locked field for this one member, optionally until a time.
+//
+// The person may then change the field themselves until `until` (null: until it is locked
+// again); unlocking again replaces the end. A field the policy does not lock for the
+// account answers 422 on `field`; an end not in the future 422 on `until`. Records
+// profile.unlocked, which the person and the organisation see.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /admin/orgs/{org}/members/{id}/unlocks/{field} (the `AdminUnlockMemberField` operationId).
+func (c *ClientWithResponses) AdminUnlockMemberFieldWithBodyWithResponse(ctx context.Context, org OrgPath, id AccountPath, field Field, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminUnlockMemberFieldResponse, error) {
+	rsp, err := c.AdminUnlockMemberFieldWithBody(ctx, org, id, field, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminUnlockMemberFieldResponse(rsp)
+}
+
+// AdminUnlockMemberFieldWithResponse Unlock a locked field for this one member, optionally until a time.
+//
+// The person may then change the field themselves until `until` (null: until it is locked
+// again); unlocking again replaces the end. A field the policy does not lock for the
+// account answers 422 on `field`; an end not in the future 422 on `until`. Records
+// profile.unlocked, which the person and the organisation see.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /admin/orgs/{org}/members/{id}/unlocks/{field} (the `AdminUnlockMemberField` operationId).
+func (c *ClientWithResponses) AdminUnlockMemberFieldWithResponse(ctx context.Context, org OrgPath, id AccountPath, field Field, body AdminUnlockMemberFieldJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminUnlockMemberFieldResponse, error) {
+	rsp, err := c.AdminUnlockMemberField(ctx, org, id, field, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminUnlockMemberFieldResponse(rsp)
 }
 
 // AdminListRolesWithResponse The organisation's role catalogue, by key.
@@ -7742,6 +11699,111 @@ func (c *ClientWithResponses) AdminSaveRoleWithResponse(ctx context.Context, org
 		return nil, err
 	}
 	return ParseAdminSaveRoleResponse(rsp)
+}
+
+// AdminSetTwoFactorPolicyWithBodyWithResponse Require two factors of every member of the organisation, or stop requiring them.
+//
+// On, every member of the (active) organisation without two-factor authentication gets the enrol_two_factor step at their next sign-in (and a signed-in one before the cabinet opens again). A change is one security event (org.two_factor_policy).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /admin/orgs/{org}/two-factor-policy (the `AdminSetTwoFactorPolicy` operationId).
+func (c *ClientWithResponses) AdminSetTwoFactorPolicyWithBodyWithResponse(ctx context.Context, org OrgPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminSetTwoFactorPolicyResponse, error) {
+	rsp, err := c.AdminSetTwoFactorPolicyWithBody(ctx, org, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminSetTwoFactorPolicyResponse(rsp)
+}
+
+// AdminSetTwoFactorPolicyWithResponse Require two factors of every member of the organisation, or stop requiring them.
+//
+// On, every member of the (active) organisation without two-factor authentication gets the enrol_two_factor step at their next sign-in (and a signed-in one before the cabinet opens again). A change is one security event (org.two_factor_policy).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /admin/orgs/{org}/two-factor-policy (the `AdminSetTwoFactorPolicy` operationId).
+func (c *ClientWithResponses) AdminSetTwoFactorPolicyWithResponse(ctx context.Context, org OrgPath, body AdminSetTwoFactorPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminSetTwoFactorPolicyResponse, error) {
+	rsp, err := c.AdminSetTwoFactorPolicy(ctx, org, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminSetTwoFactorPolicyResponse(rsp)
+}
+
+// AdminListTemplatesWithResponse The stored credential message templates (the built-in `standard` is not listed).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/templates (the `AdminListTemplates` operationId).
+func (c *ClientWithResponses) AdminListTemplatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AdminListTemplatesResponse, error) {
+	rsp, err := c.AdminListTemplates(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminListTemplatesResponse(rsp)
+}
+
+// AdminDeleteTemplateWithResponse Delete a template (service administrators).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /admin/templates/{key} (the `AdminDeleteTemplate` operationId).
+func (c *ClientWithResponses) AdminDeleteTemplateWithResponse(ctx context.Context, key string, reqEditors ...RequestEditorFn) (*AdminDeleteTemplateResponse, error) {
+	rsp, err := c.AdminDeleteTemplate(ctx, key, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminDeleteTemplateResponse(rsp)
+}
+
+// AdminGetTemplateWithResponse One stored template.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/templates/{key} (the `AdminGetTemplate` operationId).
+func (c *ClientWithResponses) AdminGetTemplateWithResponse(ctx context.Context, key string, reqEditors ...RequestEditorFn) (*AdminGetTemplateResponse, error) {
+	rsp, err := c.AdminGetTemplate(ctx, key, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminGetTemplateResponse(rsp)
+}
+
+// AdminPutTemplateWithBodyWithResponse Create or replace a template (service administrators).
+//
+// Texts use the placeholders {login}, {password}, {name}, {expires}, {signin_url},
+// {organisation}, replaced when the message is sent (never executed as a template);
+// each text must contain {password}. A language missing falls back to English, then to
+// the built-in template. Field errors name `key`, `names`, `bodies` or `text_<lang>`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /admin/templates/{key} (the `AdminPutTemplate` operationId).
+func (c *ClientWithResponses) AdminPutTemplateWithBodyWithResponse(ctx context.Context, key string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdminPutTemplateResponse, error) {
+	rsp, err := c.AdminPutTemplateWithBody(ctx, key, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminPutTemplateResponse(rsp)
+}
+
+// AdminPutTemplateWithResponse Create or replace a template (service administrators).
+//
+// Texts use the placeholders {login}, {password}, {name}, {expires}, {signin_url},
+// {organisation}, replaced when the message is sent (never executed as a template);
+// each text must contain {password}. A language missing falls back to English, then to
+// the built-in template. Field errors name `key`, `names`, `bodies` or `text_<lang>`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /admin/templates/{key} (the `AdminPutTemplate` operationId).
+func (c *ClientWithResponses) AdminPutTemplateWithResponse(ctx context.Context, key string, body AdminPutTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*AdminPutTemplateResponse, error) {
+	rsp, err := c.AdminPutTemplate(ctx, key, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdminPutTemplateResponse(rsp)
 }
 
 // DeleteMeWithBodyWithResponse Delete the account (restorable during the grace period).
@@ -8057,6 +12119,27 @@ func (c *ClientWithResponses) PutMePhotoWithBodyWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParsePutMePhotoResponse(rsp)
+}
+
+// GetMeProfileSchemaWithResponse What each profile field allows the person.
+//
+// Per field (every entry of `Field`, in the order pages show them): whether the person may
+// edit it now, and if not why (`locked`: the organisation named in `reason.organisation`
+// manages it and its administrators change it or unlock it for this account;
+// `never_editable`: login, organisation and linked accounts), whether it is required, its
+// publicity, and the end of an administrator's unlock. The cabinet's edit page draws its
+// controls from the same answer. The other write doors (PATCH /me, PUT and DELETE
+// /me/photo, POST /me/email and /me/phone) refuse a locked field with the same message.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /me/profile/schema (the `GetMeProfileSchema` operationId).
+func (c *ClientWithResponses) GetMeProfileSchemaWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMeProfileSchemaResponse, error) {
+	rsp, err := c.GetMeProfileSchema(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMeProfileSchemaResponse(rsp)
 }
 
 // PatchMePublicityWithBodyWithResponse Set publicity levels and the private-profile switch.
@@ -8787,6 +12870,209 @@ func ParseAdminListOrgEventsResponse(rsp *http.Response) (*AdminListOrgEventsRes
 	return response, nil
 }
 
+// ParseAdminListImportsResponse parses an HTTP response from a AdminListImportsWithResponse call
+func ParseAdminListImportsResponse(rsp *http.Response) (*AdminListImportsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminListImportsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Imports []AdminImport `json:"imports"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminCreateImportResponse parses an HTTP response from a AdminCreateImportWithResponse call
+func ParseAdminCreateImportResponse(rsp *http.Response) (*AdminCreateImportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminCreateImportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminImportReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest AdminImport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 202:
+		var headers AdminCreateImportResponse202Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers202 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAdminGetImportResponse parses an HTTP response from a AdminGetImportWithResponse call
+func ParseAdminGetImportResponse(rsp *http.Response) (*AdminGetImportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminGetImportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminImport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminGetImportResultResponse parses an HTTP response from a AdminGetImportResultWithResponse call
+func ParseAdminGetImportResultResponse(rsp *http.Response) (*AdminGetImportResultResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminGetImportResultResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseAdminListOrgMembersResponse parses an HTTP response from a AdminListOrgMembersWithResponse call
 func ParseAdminListOrgMembersResponse(rsp *http.Response) (*AdminListOrgMembersResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -8856,7 +13142,7 @@ func ParseAdminAddMemberResponse(rsp *http.Response) (*AdminAddMemberResponse, e
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
-		var dest AdminMemberDetail
+		var dest AdminMemberCreated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -9080,6 +13366,180 @@ func ParseAdminUpdateMemberResponse(rsp *http.Response) (*AdminUpdateMemberRespo
 	return response, nil
 }
 
+// ParseAdminRequestContactConfirmationResponse parses an HTTP response from a AdminRequestContactConfirmationWithResponse call
+func ParseAdminRequestContactConfirmationResponse(rsp *http.Response) (*AdminRequestContactConfirmationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminRequestContactConfirmationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 202:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminListCredentialIssuesResponse parses an HTTP response from a AdminListCredentialIssuesWithResponse call
+func ParseAdminListCredentialIssuesResponse(rsp *http.Response) (*AdminListCredentialIssuesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminListCredentialIssuesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Issues []CredentialIssue `json:"issues"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminIssueCredentialsResponse parses an HTTP response from a AdminIssueCredentialsWithResponse call
+func ParseAdminIssueCredentialsResponse(rsp *http.Response) (*AdminIssueCredentialsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminIssueCredentialsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CredentialsIssued
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseAdminListMemberEventsResponse parses an HTTP response from a AdminListMemberEventsWithResponse call
 func ParseAdminListMemberEventsResponse(rsp *http.Response) (*AdminListMemberEventsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -9134,6 +13594,128 @@ func ParseAdminListMemberEventsResponse(rsp *http.Response) (*AdminListMemberEve
 	return response, nil
 }
 
+// ParseAdminUpdateMemberProfileResponse parses an HTTP response from a AdminUpdateMemberProfileWithResponse call
+func ParseAdminUpdateMemberProfileResponse(rsp *http.Response) (*AdminUpdateMemberProfileResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminUpdateMemberProfileResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminMemberDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminSetRequiredActionsResponse parses an HTTP response from a AdminSetRequiredActionsWithResponse call
+func ParseAdminSetRequiredActionsResponse(rsp *http.Response) (*AdminSetRequiredActionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminSetRequiredActionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RequiredActions
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseAdminSetMemberRolesResponse parses an HTTP response from a AdminSetMemberRolesWithResponse call
 func ParseAdminSetMemberRolesResponse(rsp *http.Response) (*AdminSetMemberRolesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -9150,6 +13732,168 @@ func ParseAdminSetMemberRolesResponse(rsp *http.Response) (*AdminSetMemberRolesR
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest AdminMemberDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminResetTwoFactorResponse parses an HTTP response from a AdminResetTwoFactorWithResponse call
+func ParseAdminResetTwoFactorResponse(rsp *http.Response) (*AdminResetTwoFactorResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminResetTwoFactorResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminRelockMemberFieldResponse parses an HTTP response from a AdminRelockMemberFieldWithResponse call
+func ParseAdminRelockMemberFieldResponse(rsp *http.Response) (*AdminRelockMemberFieldResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminRelockMemberFieldResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Fields []FieldSchema `json:"fields"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminUnlockMemberFieldResponse parses an HTTP response from a AdminUnlockMemberFieldWithResponse call
+func ParseAdminUnlockMemberFieldResponse(rsp *http.Response) (*AdminUnlockMemberFieldResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminUnlockMemberFieldResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Fields []FieldSchema `json:"fields"`
+		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -9335,6 +14079,253 @@ func ParseAdminSaveRoleResponse(rsp *http.Response) (*AdminSaveRoleResponse, err
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminSetTwoFactorPolicyResponse parses an HTTP response from a AdminSetTwoFactorPolicyWithResponse call
+func ParseAdminSetTwoFactorPolicyResponse(rsp *http.Response) (*AdminSetTwoFactorPolicyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminSetTwoFactorPolicyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TwoFactorPolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminListTemplatesResponse parses an HTTP response from a AdminListTemplatesWithResponse call
+func ParseAdminListTemplatesResponse(rsp *http.Response) (*AdminListTemplatesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminListTemplatesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Templates []CredentialTemplate `json:"templates"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminDeleteTemplateResponse parses an HTTP response from a AdminDeleteTemplateWithResponse call
+func ParseAdminDeleteTemplateResponse(rsp *http.Response) (*AdminDeleteTemplateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminDeleteTemplateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminGetTemplateResponse parses an HTTP response from a AdminGetTemplateWithResponse call
+func ParseAdminGetTemplateResponse(rsp *http.Response) (*AdminGetTemplateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminGetTemplateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CredentialTemplate
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AdminNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdminPutTemplateResponse parses an HTTP response from a AdminPutTemplateWithResponse call
+func ParseAdminPutTemplateResponse(rsp *http.Response) (*AdminPutTemplateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdminPutTemplateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CredentialTemplate
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest AdminForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Invalid
@@ -9844,6 +14835,48 @@ func ParsePutMePhotoResponse(rsp *http.Response) (*PutMePhotoResponse, error) {
 			return nil, err
 		}
 		response.JSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetMeProfileSchemaResponse parses an HTTP response from a GetMeProfileSchemaWithResponse call
+func ParseGetMeProfileSchemaResponse(rsp *http.Response) (*GetMeProfileSchemaResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMeProfileSchemaResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Fields []FieldSchema `json:"fields"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	}
 

@@ -176,7 +176,7 @@ func TestRequiredActionsInOrder(t *testing.T) {
 		t.Errorf("a wrong TOTP code: got %d", resp.StatusCode)
 	}
 	totpCode, _ := totp.GenerateCode(m[1], time.Now())
-	resp, page = b.post("/signin/actions/2fa", with(hidden(page), "code", totpCode))
+	_, page = b.post("/signin/actions/2fa", with(hidden(page), "code", totpCode))
 	if len(recoveryOnPage.FindAllStringSubmatch(page, -1)) != 10 {
 		t.Fatalf("no recovery codes after enrolment: %.400s", page)
 	}

@@ -97,11 +97,11 @@ func TestBrowserIssuedAccountFirstSignIn(t *testing.T) {
 		t.Errorf("the issued password after the change: %d, want 401", status)
 	}
 	b := newBrowser(t, srv)
-	resp, page := b.get(rp.authURL("st-2", "verifier-flow-iss-0123456789012345678901234", oauth2.AccessTypeOnline))
+	_, page := b.get(rp.authURL("st-2", "verifier-flow-iss-0123456789012345678901234", oauth2.AccessTypeOnline))
 	form := hidden(page)
 	form.Set("login", "mari.tamm")
 	form.Set("password", issued)
-	if resp, page = b.post("/signin", form); resp.StatusCode != 401 || !strings.Contains(page, "Wrong login or password.") {
+	if resp, page := b.post("/signin", form); resp.StatusCode != 401 || !strings.Contains(page, "Wrong login or password.") {
 		t.Errorf("the issued password in an application's flow: %d %.200s", resp.StatusCode, page)
 	}
 

@@ -137,7 +137,7 @@ func TestLockedFieldsEveryDoor(t *testing.T) {
 		t.Errorf("PUT /me/photo: %d %v", s, out)
 	}
 	refused("PUT /me/photo", toJSON(out), before)
-	s, out = api(t, pb, http.MethodDelete, "/me/photo", "", nil)
+	_, out = api(t, pb, http.MethodDelete, "/me/photo", "", nil)
 	refused("DELETE /me/photo", toJSON(out), before)
 
 	// 4. The email and phone changes: page and API.

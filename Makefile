@@ -9,7 +9,7 @@ GO    ?= $(shell scripts/ensure-go.sh)
 DEV_SECRET := $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/passport/dev-secret-key
 export PASSPORT_TEST_DATABASE_URL ?= postgres://passport:passport@127.0.0.1:5432/postgres?sslmode=disable
 
-.PHONY: run test db browser build lint clean bench bench-members
+.PHONY: run test db browser build lint clean bench bench-members bench-import
 
 ## run: bring up PostgreSQL, migrate, create the demo account and client, serve on :8080
 run: db build $(DEV_SECRET)
@@ -47,6 +47,7 @@ bench: db build
 		bin/passport-bench -server bin/passport -cpu "" $(BENCH_FLAGS); \
 	fi
 	@$(MAKE) --no-print-directory bench-members
+	@$(MAKE) --no-print-directory bench-import
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/passport ./internal/oidc ./internal/postgres ./internal/jobs ./internal/i18n
 
 ## bench-members: the admin member list at 100,000 accounts, per page (p50/p95/p99), for the
@@ -60,6 +61,11 @@ bench-members: db build
 		echo "bench-members: taskset or a second CPU is missing: the server is NOT pinned to one CPU"; \
 		bin/passport-bench-members -server bin/passport -cpu "" $(MEMBERS_FLAGS); \
 	fi
+
+## bench-import: a CSV import of 10,000 members (half with login details) through the
+## import job's runner against PostgreSQL; the goal is under a minute (issue 13)
+bench-import: db
+	$(GO) test -run '^$$' -bench Import10000 -benchtime 1x ./internal/account
 
 ## lint: formatting, a tidy go.mod, the Go client generated from docs/openapi.yaml, vet and staticcheck (pinned; fetched through the module proxy)
 lint:

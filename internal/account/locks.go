@@ -42,14 +42,16 @@ type FieldSchema struct {
 }
 
 // managingOrg is the organisation a person asks about a locked field: the active one that
-// manages the account, else the primary one.
+// manages the account. None for an account that only joined organisations: their
+// administrators can neither edit nor unlock its fields (mayEdit, managedMember), so naming
+// one would send the person to somebody who cannot help.
 func managingOrg(a *passport.Account) (passport.Membership, bool) {
 	for _, m := range a.ActiveMemberships() {
 		if m.Managed {
 			return m, true
 		}
 	}
-	return a.Primary()
+	return passport.Membership{}, false
 }
 
 // FieldSchemas describes every profile field of a for the person (see FieldSchema).
@@ -125,6 +127,9 @@ func (s *Service) lockable(a *passport.Account, field string) (passport.Field, e
 	return f, nil
 }
 
+// MaxUnlockYears bounds how far away the end of an unlock may be (the refusal says "ten").
+const MaxUnlockYears = 10
+
 // Unlock lets the holder of a managed member's account change a locked field themselves,
 // until the given time (nil: until locked again); unlocking again replaces the end. The
 // actor administers orgID, which manages the account (a service administrator reaches any
@@ -141,6 +146,11 @@ func (s *Service) Unlock(ctx context.Context, actor passport.Actor, orgID, accou
 	}
 	if until != nil && !until.After(s.DB.Now()) {
 		return passport.FieldError("until", "The end of the unlock must be in the future.")
+	}
+	if until != nil && until.After(s.DB.Now().AddDate(MaxUnlockYears, 0, 0)) {
+		// Further is "until locked again" in effect; and an end past the year 9999 would be
+		// stored as a time no reader can parse back, making the account unreadable.
+		return passport.FieldError("until", "The end of the unlock can be at most ten years away: leave it empty to unlock until locked again.")
 	}
 	return s.DB.UnlockField(in(ctx, actor, m.Membership.OrgID), m.Account.ID, m.Membership.OrgID, string(f), until)
 }

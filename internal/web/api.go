@@ -111,7 +111,9 @@ func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if c.Request().Header.Get("Authorization") == "" {
 			// A cookie session with required actions pending (actions.go) must finish them
-			// first; a bearer token exists only once the sign-in finished them.
+			// first. Bearer tokens come out of a finished sign-in; one issued before an
+			// administrator set an action keeps working until it expires or the sessions
+			// are ended (docs/decisions.md).
 			if err := s.gateAPI(ctx, a); err != nil {
 				return err
 			}

@@ -63,10 +63,11 @@ func (s *Server) sendAllowed(ctx context.Context, a *passport.Account) error {
 
 // startEmailChange sends a code and a one-click link to the new address.
 func (s *Server) startEmailChange(ctx context.Context, a *passport.Account, raw string) error {
-	if err := s.checkEditable(a, passport.FieldEmail); err != nil {
-		return err
-	}
+	// A locked address is still the person's to confirm: only another one is a change.
 	email, err := passport.NormalizeEmail(raw)
+	if locked := s.checkEditable(a, passport.FieldEmail); locked != nil && (err != nil || !strings.EqualFold(email, a.Email)) {
+		return locked
+	}
 	if err != nil {
 		return err
 	}
@@ -114,10 +115,11 @@ func (s *Server) phoneHint(c echo.Context) string {
 // startPhoneChange sends a code by SMS, or places a call whose caller number ends in it.
 // region is the country whose national forms raw may be in (phoneRegion).
 func (s *Server) startPhoneChange(ctx context.Context, a *passport.Account, raw, method, region string) error {
-	if err := s.checkEditable(a, passport.FieldPhone); err != nil {
-		return err
-	}
+	// A locked number is still the person's to confirm: only another one is a change.
 	phone, err := passport.NormalizePhone(raw, region)
+	if locked := s.checkEditable(a, passport.FieldPhone); locked != nil && (err != nil || phone != a.Phone) {
+		return locked
+	}
 	if err != nil {
 		return err
 	}
@@ -160,8 +162,18 @@ func (s *Server) resend(ctx context.Context, a *passport.Account, kind string) e
 }
 
 // changeNotices tells the person, at the email address they had, that the email or the
-// phone changed.
+// phone changed. It runs in the confirmation's transaction, with the account as it is now,
+// so it also refuses a change of a field locked since the change started (an administrator
+// locked it again, or its unlock ended): the code and the email's link alike. Confirming
+// the address or number the account already has is no change.
 func (s *Server) changeNotices(before *passport.Account, c *passport.ContactChange) ([]passport.Outgoing, error) {
+	same := c.Value == before.Phone
+	if c.Kind == "email" {
+		same = strings.EqualFold(c.Value, before.Email)
+	}
+	if err := s.checkEditable(before, passport.Field(c.Kind)); err != nil && !same {
+		return nil, err
+	}
 	if before.Email == "" || (c.Kind == "email" && strings.EqualFold(before.Email, c.Value)) {
 		return nil, nil
 	}

@@ -100,7 +100,8 @@ func (s *Server) handleLanguage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if a != nil && a.Locale != lang {
+	// A language the organisation locks stays as it is: the switch then only sets the cookie.
+	if a != nil && a.Locale != lang && !s.cfg.Rules.IsLocked(a, passport.FieldLocale) {
 		if _, errs, err := s.updateMain(c.Request().Context(), a.ID, MainInput{Locale: &lang}); err != nil {
 			return err
 		} else if len(errs) > 0 {

@@ -1746,7 +1746,8 @@ type ClientInterface interface {
 	//
 	// The person may then change the field themselves until `until` (null: until it is locked
 	// again); unlocking again replaces the end. A field the policy does not lock for the
-	// account answers 422 on `field`; an end not in the future 422 on `until`. Records
+	// account answers 422 on `field`; an end not in the future, or more than ten years away,
+	// 422 on `until`. Records
 	// profile.unlocked, which the person and the organisation see.
 	//
 	// Takes any type of body and a specified content type.
@@ -1758,7 +1759,8 @@ type ClientInterface interface {
 	//
 	// The person may then change the field themselves until `until` (null: until it is locked
 	// again); unlocking again replaces the end. A field the policy does not lock for the
-	// account answers 422 on `field`; an end not in the future 422 on `until`. Records
+	// account answers 422 on `field`; an end not in the future, or more than ten years away,
+	// 422 on `until`. Records
 	// profile.unlocked, which the person and the organisation see.
 	//
 	// Takes a body of the `application/json` content type.
@@ -2850,7 +2852,8 @@ func (c *Client) AdminRelockMemberField(ctx context.Context, org OrgPath, id Acc
 //
 // The person may then change the field themselves until `until` (null: until it is locked
 // again); unlocking again replaces the end. A field the policy does not lock for the
-// account answers 422 on `field`; an end not in the future 422 on `until`. Records
+// account answers 422 on `field`; an end not in the future, or more than ten years away,
+// 422 on `until`. Records
 // profile.unlocked, which the person and the organisation see.
 //
 // Takes any type of body and a specified content type.
@@ -2872,7 +2875,8 @@ func (c *Client) AdminUnlockMemberFieldWithBody(ctx context.Context, org OrgPath
 //
 // The person may then change the field themselves until `until` (null: until it is locked
 // again); unlocking again replaces the end. A field the policy does not lock for the
-// account answers 422 on `field`; an end not in the future 422 on `until`. Records
+// account answers 422 on `field`; an end not in the future, or more than ten years away,
+// 422 on `until`. Records
 // profile.unlocked, which the person and the organisation see.
 //
 // Takes a body of the `application/json` content type.
@@ -6847,7 +6851,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// The person may then change the field themselves until `until` (null: until it is locked
 	// again); unlocking again replaces the end. A field the policy does not lock for the
-	// account answers 422 on `field`; an end not in the future 422 on `until`. Records
+	// account answers 422 on `field`; an end not in the future, or more than ten years away,
+	// 422 on `until`. Records
 	// profile.unlocked, which the person and the organisation see.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -6859,7 +6864,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// The person may then change the field themselves until `until` (null: until it is locked
 	// again); unlocking again replaces the end. A field the policy does not lock for the
-	// account answers 422 on `field`; an end not in the future 422 on `until`. Records
+	// account answers 422 on `field`; an end not in the future, or more than ten years away,
+	// 422 on `until`. Records
 	// profile.unlocked, which the person and the organisation see.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -11617,7 +11623,8 @@ func (c *ClientWithResponses) AdminRelockMemberFieldWithResponse(ctx context.Con
 //
 // The person may then change the field themselves until `until` (null: until it is locked
 // again); unlocking again replaces the end. A field the policy does not lock for the
-// account answers 422 on `field`; an end not in the future 422 on `until`. Records
+// account answers 422 on `field`; an end not in the future, or more than ten years away,
+// 422 on `until`. Records
 // profile.unlocked, which the person and the organisation see.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -11635,7 +11642,8 @@ func (c *ClientWithResponses) AdminUnlockMemberFieldWithBodyWithResponse(ctx con
 //
 // The person may then change the field themselves until `until` (null: until it is locked
 // again); unlocking again replaces the end. A field the policy does not lock for the
-// account answers 422 on `field`; an end not in the future 422 on `until`. Records
+// account answers 422 on `field`; an end not in the future, or more than ten years away,
+// 422 on `until`. Records
 // profile.unlocked, which the person and the organisation see.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).

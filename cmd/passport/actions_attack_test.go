@@ -41,7 +41,7 @@ func devMatch(t *testing.T, to string, re *regexp.Regexp) string {
 // the code to it and the person goes on (they were stuck for ever: the step refused its own
 // address as a change of a locked field), and the administrator's contact-confirmation
 // request reaches them. A different address is still refused, naming the organisation.
-func TestReviewLockedContactCanBeConfirmed(t *testing.T) {
+func TestLockedContactCanBeConfirmed(t *testing.T) {
 	srv := startServer(t, "", "PASSPORT_CONFIG", locksConfig(t))
 	db := openDB(t)
 	org := setupOrg(t, "review-confirm", "Review Confirm")
@@ -86,7 +86,7 @@ func TestReviewLockedContactCanBeConfirmed(t *testing.T) {
 // TestReviewRelockStopsAChangeUnderWay: a change of an unlocked email address started
 // before the administrator locked it again cannot be confirmed afterwards, neither by the
 // code nor by the email's link; the address stays, and the refusal names the organisation.
-func TestReviewRelockStopsAChangeUnderWay(t *testing.T) {
+func TestRelockStopsAChangeUnderWay(t *testing.T) {
 	srv := startServer(t, "", "PASSPORT_CONFIG", locksConfig(t))
 	db := openDB(t)
 	org := setupOrg(t, "review-relock", "Review Relock")
@@ -139,7 +139,7 @@ func TestReviewRelockStopsAChangeUnderWay(t *testing.T) {
 // end past the year 9999 in UTC are refused with a message, and the account stays readable
 // (it was stored, and every read of the account failed: the person could not sign in, the
 // administrator could not open the member page to undo it).
-func TestReviewUnlockUntilFarAway(t *testing.T) {
+func TestUnlockUntilFarAway(t *testing.T) {
 	srv := startServer(t, "", "PASSPORT_CONFIG", locksConfig(t))
 	db := openDB(t)
 	org := setupOrg(t, "review-until", "Review Until")
@@ -177,7 +177,7 @@ func TestReviewUnlockUntilFarAway(t *testing.T) {
 // TestReviewGateHoldsOnEveryCookieDoor: while a required action is pending, the cookie
 // session reaches no account API call (reads, writes, export, events, schema, password,
 // deletion) and no admin API call; signing out still works. Checked, held.
-func TestReviewGateHoldsOnEveryCookieDoor(t *testing.T) {
+func TestGateHoldsOnEveryCookieDoor(t *testing.T) {
 	srv := startServer(t, "")
 	db := openDB(t)
 	id := setupSelfUser(t, "review-gated", "review-gated-pw-1")
@@ -219,7 +219,7 @@ func TestReviewGateHoldsOnEveryCookieDoor(t *testing.T) {
 // TestReviewOldSessionIsAskedThePassword: a session signed in long ago (an administrator
 // set change_password afterwards) must give the current password at the step: without it,
 // or with a wrong one, nothing changes; with it, the password is replaced. Checked, held.
-func TestReviewOldSessionIsAskedThePassword(t *testing.T) {
+func TestOldSessionIsAskedThePassword(t *testing.T) {
 	srv := startServer(t, "")
 	db := openDB(t)
 	id := setupSelfUser(t, "review-old", "review-old-pw-1")

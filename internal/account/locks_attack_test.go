@@ -12,7 +12,7 @@ import (
 // TestReviewUnlockEndWithinReach: an unlock's end more than ten years away (the year 10000
 // among them, which the account's stored unlocks could not be read back with) is refused on
 // the until field and stores nothing; ten years less a day is accepted.
-func TestReviewUnlockEndWithinReach(t *testing.T) {
+func TestUnlockEndWithinReach(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	w.svc.Rules = passport.NewRules(passport.Rules{Locked: map[string][]passport.Field{
@@ -42,7 +42,7 @@ func TestReviewUnlockEndWithinReach(t *testing.T) {
 // TestReviewLockNamesOnlyAManagingOrganisation: a field locked on an account that only
 // joined an organisation is refused without naming that organisation, whose administrators
 // can neither change nor unlock it; the managed member's refusal names theirs.
-func TestReviewLockNamesOnlyAManagingOrganisation(t *testing.T) {
+func TestLockNamesOnlyAManagingOrganisation(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	w.svc.Rules = passport.NewRules(passport.Rules{Locked: map[string][]passport.Field{

@@ -97,6 +97,7 @@ func (s *Service) CheckImport(ctx context.Context, actor passport.Actor, orgID s
 		return nil, err
 	}
 	rep := &ImportReport{Rows: len(rows), Problems: []ImportProblem{}}
+	lookups := &memberLookups{loginsKnown: true} // held logins are handled below, before checkMember
 	for _, r := range rows {
 		if r.broken {
 			rep.Problems = append(rep.Problems, r.problems...)
@@ -111,7 +112,7 @@ func (s *Service) CheckImport(ctx context.Context, actor passport.Actor, orgID s
 				r.problem(r.loginColumn(), passport.FieldError("login", "This login is already taken."))
 			}
 		} else {
-			_, fe, err := s.CheckMember(ctx, actor, o.ID, r.member)
+			_, _, fe, err := s.checkMember(ctx, o, r.member, lookups)
 			if err != nil {
 				return nil, err
 			}
@@ -206,6 +207,7 @@ func (s *Service) RunImport(ctx context.Context, id string, attempt int) error {
 		// The import's end is recorded by the system: its administrator may act no more.
 		return s.DB.FinishImport(passport.WithActor(ctx, passport.Actor{Kind: passport.ActorSystem}), id, attempt, p, failure)
 	}
+	base := ctx
 	ctx = in(ctx, actor, run.OrgID)
 	f, err := parseImport(run.Data, 0)
 	if err != nil {
@@ -220,7 +222,9 @@ func (s *Service) RunImport(ctx context.Context, id string, attempt int) error {
 	w := csv.NewWriter(&chunk)
 	w.Comma = f.comma
 	if run.Result == "" {
-		if err := w.Write(append(slices.Clone(f.header), "outcome", "problems")); err != nil {
+		// A result file imported again brings its own outcome and message columns: they
+		// are not repeated (so that result file imports again as it is too).
+		if err := w.Write(append(f.echo(f.header), "outcome", "problems")); err != nil {
 			return err
 		}
 	}
@@ -232,6 +236,22 @@ func (s *Service) RunImport(ctx context.Context, id string, attempt int) error {
 	}
 	saved, since := time.Now(), 0
 	for start := p.Processed; start < len(rows); start += importBatchRows {
+		if start > run.Processed {
+			// The administrator's grants are looked at again before every batch: one
+			// revoked (or disabled with their organisation) while the file runs stops it
+			// here, not after the whole file was applied in their name.
+			now, failure, err := s.importActor(base, run.OrgID, run.Actor)
+			if err != nil {
+				return err
+			}
+			if failure != "" {
+				w.Flush()
+				p.Result = chunk.String()
+				return s.DB.FinishImport(passport.WithActor(base, passport.Actor{Kind: passport.ActorSystem}), id, attempt, p, failure)
+			}
+			actor = now
+			ctx = in(base, actor, run.OrgID)
+		}
 		batch := rows[start:min(start+importBatchRows, len(rows))]
 		outs, err := s.importBatch(ctx, actor, run.OrgID, batch)
 		for i, o := range outs {
@@ -251,7 +271,7 @@ func (s *Service) RunImport(ctx context.Context, id string, attempt int) error {
 			}
 			p.Processed++
 			since++
-			if werr := w.Write(append(batch[i].padded(len(f.header)), o.outcome, encodeProblems(o.problems))); werr != nil {
+			if werr := w.Write(append(f.echo(batch[i].fields), o.outcome, encodeProblems(o.problems))); werr != nil {
 				return werr
 			}
 		}
@@ -480,7 +500,7 @@ func parseImport(data []byte, maxRows int) (*importFile, error) {
 	}
 	f.header = header
 	for i, h := range header {
-		name := strings.NewReplacer(" ", "_", "-", "_").Replace(strings.ToLower(strings.TrimSpace(h)))
+		name := columnName(h)
 		switch {
 		case name == "":
 			return nil, passport.FieldError("file", "Column %d of the header row has no name.", i+1)
@@ -581,11 +601,27 @@ func (r *importRow) sorted() []ImportProblem {
 	return r.problems
 }
 
-// padded is the row's values, as many as the header has columns.
-func (r *importRow) padded(n int) []string {
-	out := make([]string, n)
-	copy(out, r.fields)
+// echo is what the result file repeats of a row (or of the header row): its values in the
+// columns of ImportColumns, as many as the header names, without a result file's own
+// outcome and message columns.
+func (f *importFile) echo(fields []string) []string {
+	out := make([]string, 0, len(f.header))
+	for i, h := range f.header {
+		if slices.Contains(resultColumns, columnName(h)) {
+			continue
+		}
+		v := ""
+		if i < len(fields) {
+			v = fields[i]
+		}
+		out = append(out, v)
+	}
 	return out
+}
+
+// columnName is a header's column as ImportColumns names it.
+func columnName(h string) string {
+	return strings.NewReplacer(" ", "_", "-", "_").Replace(strings.ToLower(strings.TrimSpace(h)))
 }
 
 // members reads every row as a member and checks what needs no database beyond the template
@@ -604,7 +640,7 @@ func (f *importFile) members(templates map[string]bool) []importRow {
 		}
 		get := func(col string) string {
 			if i, ok := f.col[col]; ok {
-				return strings.TrimSpace(row.fields[i])
+				return strings.TrimSpace(unguard(strings.TrimSpace(row.fields[i])))
 			}
 			return ""
 		}
@@ -673,6 +709,30 @@ func columnOf(field string) string {
 
 // ---- The result file ----
 
+// formulaStart are the first characters that make a spreadsheet read a cell as a formula
+// (=, +, - and @; a tab or a carriage return in front of one).
+const formulaStart = "=+-@\t\r"
+
+// guard writes a value of the result file so that a spreadsheet reads it as text, not as
+// a formula (CSV injection: a name typed as =HYPERLINK(…) in the file an administrator
+// uploaded comes back in the file they open): a value starting with one of formulaStart
+// gets an apostrophe in front, which spreadsheets take as "text follows" and do not show.
+func guard(v string) string {
+	if v != "" && strings.ContainsRune(formulaStart, rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
+// unguard reads a value guard wrote as it was typed, so that a result file imports again
+// as it is (the result file writes a phone +372… as '+372…; read back, it is +372… again).
+func unguard(v string) string {
+	if len(v) > 1 && v[0] == '\'' && strings.ContainsRune(formulaStart, rune(v[1])) {
+		return v[1:]
+	}
+	return v
+}
+
 // storedProblem is a problem as the stored result keeps it: the sentence, its arguments and
 // the column, translated when the file is downloaded.
 type storedProblem struct {
@@ -735,6 +795,11 @@ func renderResult(stored string, translate func(string, ...any) string) ([]byte,
 				msgs = append(msgs, m)
 			}
 			rec[last] = strings.Join(msgs, " ")
+		}
+		if !first {
+			for i := range rec {
+				rec[i] = guard(rec[i])
+			}
 		}
 		if err := w.Write(rec); err != nil {
 			return nil, err

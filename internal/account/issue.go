@@ -68,16 +68,27 @@ func (s *Service) CheckMember(ctx context.Context, actor passport.Actor, orgID s
 	if err != nil {
 		return nil, nil, err
 	}
-	a, _, errs, err := s.checkMember(ctx, o, in)
+	a, _, errs, err := s.checkMember(ctx, o, in, nil)
 	if err != nil || len(errs) > 0 {
 		return nil, errs, err
 	}
 	return a, nil, nil
 }
 
+// memberLookups keeps what checking many new members of one organisation looks up (a CSV
+// file's dry run): the role catalogue is read once, and the logins were looked up for the
+// whole file before (LoginHolders), so a row does not look its login up again. Without
+// it a dry run of the largest file allowed took longer than the server gives an answer.
+type memberLookups struct {
+	catalogue []passport.Role
+	loaded    bool
+	// loginsKnown: the caller has checked the logins are free.
+	loginsKnown bool
+}
+
 // checkMember builds the account of a new member of o (no password yet) and its cleaned
 // roles, collecting a message per wrong field.
-func (s *Service) checkMember(ctx context.Context, o *passport.Organisation, in NewMember) (*passport.Account, []string, FieldErrors, error) {
+func (s *Service) checkMember(ctx context.Context, o *passport.Organisation, in NewMember, lk *memberLookups) (*passport.Account, []string, FieldErrors, error) {
 	errs := FieldErrors{}
 	put := func(field string, err error) {
 		if err != nil && errs[field] == nil {
@@ -109,10 +120,12 @@ func (s *Service) checkMember(ctx context.Context, o *passport.Organisation, in 
 	} else if a.Login != "" {
 		if err := passport.ValidateLogin(a.Login); err != nil {
 			put("login", err)
-		} else if _, err := s.DB.AccountByLogin(ctx, a.Login); err == nil {
-			put("login", passport.FieldError("login", "This login is already taken."))
-		} else if passport.ErrorCode(err) != passport.ENOTFOUND {
-			return nil, nil, nil, err
+		} else if lk == nil || !lk.loginsKnown {
+			if _, err := s.DB.AccountByLogin(ctx, a.Login); err == nil {
+				put("login", passport.FieldError("login", "This login is already taken."))
+			} else if passport.ErrorCode(err) != passport.ENOTFOUND {
+				return nil, nil, nil, err
+			}
 		}
 	}
 	a.GivenName, a.FamilyName = strings.TrimSpace(in.GivenName), strings.TrimSpace(in.FamilyName)
@@ -131,9 +144,17 @@ func (s *Service) checkMember(ctx context.Context, o *passport.Organisation, in 
 	a.Memberships[0].Position = position
 	roles := cleanRoles(in.Roles)
 	if len(roles) > 0 {
-		catalogue, err := s.DB.Roles(ctx, o.ID)
-		if err != nil {
-			return nil, nil, nil, err
+		var catalogue []passport.Role
+		if lk != nil && lk.loaded {
+			catalogue = lk.catalogue
+		} else {
+			var err error
+			if catalogue, err = s.DB.Roles(ctx, o.ID); err != nil {
+				return nil, nil, nil, err
+			}
+			if lk != nil {
+				lk.catalogue, lk.loaded = catalogue, true
+			}
 		}
 		var unknown []string
 		for _, r := range roles {
@@ -166,7 +187,7 @@ func (s *Service) CreateMember(ctx context.Context, actor passport.Actor, orgID 
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	a, roles, errs, err := s.checkMember(ctx, o, nm)
+	a, roles, errs, err := s.checkMember(ctx, o, nm, nil)
 	if err != nil {
 		return nil, nil, nil, err
 	}

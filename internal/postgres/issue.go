@@ -126,12 +126,15 @@ func issueCredentials(ctx context.Context, tx pgx.Tx, now time.Time, in NewIssue
 	}
 	// The previous issue is void: its password is gone already (replaced above); its
 	// message must not deliver a dead password afterwards, nor keep it readable at rest.
+	// That holds for a message a worker is sending right now too: its outcome can no
+	// longer be recorded (FinishMessage and RetryMessage are fenced on 'sending'), so a
+	// passing failure does not queue the dead password again.
 	if _, err := tx.Exec(ctx, `
 		WITH voided AS (
 			UPDATE credential_issues SET voided_at = $2 WHERE account_id = $1 AND voided_at IS NULL
 			RETURNING message_id)
 		UPDATE messages SET status = 'failed', payload = NULL, last_error = 'replaced', leased_until = NULL
-		WHERE id IN (SELECT message_id FROM voided WHERE message_id IS NOT NULL) AND status = 'pending'`,
+		WHERE id IN (SELECT message_id FROM voided WHERE message_id IS NOT NULL) AND status IN ('pending', 'sending')`,
 		in.AccountID, now); err != nil {
 		return "", err
 	}

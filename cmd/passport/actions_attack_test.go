@@ -36,7 +36,7 @@ func devMatch(t *testing.T, to string, re *regexp.Regexp) string {
 	return out
 }
 
-// TestReviewLockedContactCanBeConfirmed: an email address the organisation locks is still
+// TestLockedContactCanBeConfirmed: an email address the organisation locks is still
 // the person's to confirm. The confirm_email step of a locked, unconfirmed address sends
 // the code to it and the person goes on (they were stuck for ever: the step refused its own
 // address as a change of a locked field), and the administrator's contact-confirmation
@@ -83,7 +83,7 @@ func TestLockedContactCanBeConfirmed(t *testing.T) {
 	}
 }
 
-// TestReviewRelockStopsAChangeUnderWay: a change of an unlocked email address started
+// TestRelockStopsAChangeUnderWay: a change of an unlocked email address started
 // before the administrator locked it again cannot be confirmed afterwards, neither by the
 // code nor by the email's link; the address stays, and the refusal names the organisation.
 func TestRelockStopsAChangeUnderWay(t *testing.T) {
@@ -134,7 +134,7 @@ func TestRelockStopsAChangeUnderWay(t *testing.T) {
 	}
 }
 
-// TestReviewUnlockUntilFarAway: an unlock's end must stay within reach: the console's
+// TestUnlockUntilFarAway: an unlock's end must stay within reach: the console's
 // "until 9999-12-31" (the unlock ends when that day ends, in the year 10000) and the API's
 // end past the year 9999 in UTC are refused with a message, and the account stays readable
 // (it was stored, and every read of the account failed: the person could not sign in, the
@@ -174,7 +174,7 @@ func TestUnlockUntilFarAway(t *testing.T) {
 	consoleWantRedirect(t, "console unlock for a year", resp, body, member+"?locks=unlocked")
 }
 
-// TestReviewGateHoldsOnEveryCookieDoor: while a required action is pending, the cookie
+// TestGateHoldsOnEveryCookieDoor: while a required action is pending, the cookie
 // session reaches no account API call (reads, writes, export, events, schema, password,
 // deletion) and no admin API call; signing out still works. Checked, held.
 func TestGateHoldsOnEveryCookieDoor(t *testing.T) {
@@ -216,7 +216,7 @@ func TestGateHoldsOnEveryCookieDoor(t *testing.T) {
 	}
 }
 
-// TestReviewOldSessionIsAskedThePassword: a session signed in long ago (an administrator
+// TestOldSessionIsAskedThePassword: a session signed in long ago (an administrator
 // set change_password afterwards) must give the current password at the step: without it,
 // or with a wrong one, nothing changes; with it, the password is replaced. Checked, held.
 func TestOldSessionIsAskedThePassword(t *testing.T) {

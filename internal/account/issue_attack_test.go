@@ -16,7 +16,7 @@ import (
 
 // Attacks on issuing credentials and on CSV imports (review of issue 13).
 
-// TestReviewVoidedIssueInFlightMessageIsErased: the login details of an issue are being
+// TestVoidedIssueInFlightMessageIsErased: the login details of an issue are being
 // sent (a worker holds the message) when the administrator issues new ones. The old
 // message must not stay readable at rest nor go out later: when its delivery attempt
 // fails for a passing reason, it is not queued again with the dead password.
@@ -55,7 +55,7 @@ func TestVoidedIssueInFlightMessageIsErased(t *testing.T) {
 	}
 }
 
-// TestReviewImportResultNeutralisesFormulas: the result file is opened in a spreadsheet;
+// TestImportResultNeutralisesFormulas: the result file is opened in a spreadsheet;
 // a value starting with = + - @ (a formula) is written so that it is read as text. A
 // result file imported again reads the values as they were typed.
 func TestImportResultNeutralisesFormulas(t *testing.T) {
@@ -121,7 +121,7 @@ func TestImportResultNeutralisesFormulas(t *testing.T) {
 	}
 }
 
-// TestReviewResultOfResultImportsAgain: the result file imports again as it is, and so
+// TestResultOfResultImportsAgain: the result file imports again as it is, and so
 // does that import's result file: the result columns are not repeated.
 func TestResultOfResultImportsAgain(t *testing.T) {
 	w := importWorld(t)
@@ -151,7 +151,7 @@ func TestResultOfResultImportsAgain(t *testing.T) {
 	}
 }
 
-// TestReviewImportStopsWhenGrantRevokedMidRun: the administrator who started an import
+// TestImportStopsWhenGrantRevokedMidRun: the administrator who started an import
 // loses their grant while it runs: the rest of the file is not applied in their name.
 func TestImportStopsWhenGrantRevokedMidRun(t *testing.T) {
 	w := importWorld(t)
@@ -184,7 +184,7 @@ func TestImportStopsWhenGrantRevokedMidRun(t *testing.T) {
 	}
 }
 
-// TestReviewDryRunOfLargestFileAnswersInTime: a dry run answers in the request, and the
+// TestDryRunOfLargestFileAnswersInTime: a dry run answers in the request, and the
 // server gives a request 30 seconds (serve.go's WriteTimeout). A file at the default
 // bound of 50,000 rows must be checked well within that: a row may not cost a round of
 // queries each (it took 0.7 ms a row, 35 s for the largest file, and the answer was lost).
@@ -214,7 +214,7 @@ func TestDryRunOfLargestFileAnswersInTime(t *testing.T) {
 	}
 }
 
-// TestReviewPlantedIssuedHashesNeverMatch: a stored hash in the issued format that is
+// TestPlantedIssuedHashesNeverMatch: a stored hash in the issued format that is
 // malformed (no key, a short or long key, padding, another algorithm's name, an empty
 // salt) matches no password, the empty one included, and does not panic.
 func TestPlantedIssuedHashesNeverMatch(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"github.com/passport-idp/passport/internal/passport"
 )
 
-// TestReviewUnlockEndWithinReach: an unlock's end more than ten years away (the year 10000
+// TestUnlockEndWithinReach: an unlock's end more than ten years away (the year 10000
 // among them, which the account's stored unlocks could not be read back with) is refused on
 // the until field and stores nothing; ten years less a day is accepted.
 func TestUnlockEndWithinReach(t *testing.T) {
@@ -39,7 +39,7 @@ func TestUnlockEndWithinReach(t *testing.T) {
 	}
 }
 
-// TestReviewLockNamesOnlyAManagingOrganisation: a field locked on an account that only
+// TestLockNamesOnlyAManagingOrganisation: a field locked on an account that only
 // joined an organisation is refused without naming that organisation, whose administrators
 // can neither change nor unlock it; the managed member's refusal names theirs.
 func TestLockNamesOnlyAManagingOrganisation(t *testing.T) {

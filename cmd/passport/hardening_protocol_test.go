@@ -416,6 +416,9 @@ func TestJSONTextMustBeValid(t *testing.T) {
 		"escaped NUL":                `{"given_name": "Ada\u0000"}`,
 		"invalid byte in a key":      "{\"given\xff_name\": \"Ada\"}",
 		"surrogate in another field": `{"family_name": "L\udfffovelace"}`,
+		// One JSON value per body: what follows it would otherwise be ignored unseen.
+		"a second value after it": `{"given_name": "Eve"}{"given_name": "Mallory"}`,
+		"garbage after the value": `{"given_name": "Eve"} trailing`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			status, raw := apiRaw(t, b, http.MethodPatch, "/me", []byte(body))

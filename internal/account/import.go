@@ -680,6 +680,9 @@ func (f *importFile) members(templates map[string]bool) []importRow {
 				r.problem("channel", passport.FieldError("channel", "Sending by email needs an email address."))
 			case channel == passport.ChannelSMS && r.member.Phone == "":
 				r.problem("channel", passport.FieldError("channel", "Sending by SMS needs a phone number."))
+			case channel == "none":
+				// A generated password nobody sees: an import hands nothing over by hand.
+				r.problem("channel", passport.FieldError("channel", "An import sends login details by email or SMS: none would issue a password nobody sees."))
 			}
 			r.cred = &Credentials{Generate: true, Template: tmpl, Channel: channel}
 		}

@@ -232,7 +232,7 @@ func (s *Service) CreateMember(ctx context.Context, actor passport.Actor, orgID 
 // the queue by the chosen channel. Refuses the actor's own account and accounts holding
 // rights beyond the actor's (EFORBIDDEN). Returns ENOTFOUND out of scope.
 func (s *Service) IssueCredentials(ctx context.Context, actor passport.Actor, orgID, accountID string, cred Credentials) (*Issued, FieldErrors, error) {
-	m, err := s.managedMember(ctx, actor, orgID, accountID)
+	m, err := s.credentialsMember(ctx, actor, orgID, accountID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -371,11 +371,33 @@ func (s *Service) CredentialIssues(ctx context.Context, actor passport.Actor, or
 // enrols again at their next sign-in (the enrol_two_factor action). The same members as
 // IssueCredentials; records two_factor.reset.
 func (s *Service) ResetTwoFactor(ctx context.Context, actor passport.Actor, orgID, accountID string) error {
-	m, err := s.managedMember(ctx, actor, orgID, accountID)
+	m, err := s.credentialsMember(ctx, actor, orgID, accountID)
 	if err != nil {
 		return err
 	}
 	return s.DB.ResetTwoFactor(in(ctx, actor, m.Membership.OrgID), m.Account.ID, m.Membership.OrgID)
+}
+
+// credentialsMember is managedMember for the actions that hand an account's sign-in to
+// someone else (issuing login details, resetting two factors): an administrator's account
+// only by a service administrator, since a fellow organisation administrator would
+// otherwise take it over and act under their name.
+func (s *Service) credentialsMember(ctx context.Context, actor passport.Actor, orgID, accountID string) (*Member, error) {
+	m, err := s.managedMember(ctx, actor, orgID, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if actor.Authority.Service() {
+		return m, nil
+	}
+	grants, err := s.DB.AdminGrants(ctx, m.Account.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(grants) > 0 {
+		return nil, passport.Errorf(passport.EFORBIDDEN, "Only a service administrator can issue login details to an administrator or reset their two factors.")
+	}
+	return m, nil
 }
 
 // Contact kinds of a confirmation request.

@@ -242,3 +242,74 @@ func TestPlantedIssuedHashesNeverMatch(t *testing.T) {
 		t.Error("an issued password matches in another letter case")
 	}
 }
+
+// TestOwnPasswordCancelsQueuedLoginDetails: the person chooses their own password while
+// the login details are still queued (the mail server is slow): the message with the dead
+// password is not delivered later and is not kept readable.
+func TestOwnPasswordCancelsQueuedLoginDetails(t *testing.T) {
+	w := issueWorld(t)
+	ctx := context.Background()
+	a, issued, errs, err := w.svc.CreateMember(ctx, w.adminA, w.orgA, account.NewMember{Login: uniq("Slow.#"), Email: uniq("slow#@example.org")},
+		&account.Credentials{Generate: true})
+	if err != nil || len(errs) > 0 {
+		t.Fatalf("create: %v %v", errs, err)
+	}
+	if n := count(t, w, `SELECT count(*) FROM messages WHERE account_id = $1 AND status = 'pending' AND payload IS NOT NULL`, a.ID); n != 1 {
+		t.Fatalf("%d login-details messages queued, want 1", n)
+	}
+	fresh, err := w.db.Account(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	person := passport.Actor{Kind: passport.ActorPerson, AccountID: a.ID}
+	if err := w.svc.ChangeTemporaryPassword(ctx, person, fresh, "my-own-choice-73", "my-own-choice-73", ""); err != nil {
+		t.Fatalf("the first-sign-in change (issued %q): %v", issued.Password, err)
+	}
+	if n := count(t, w, `SELECT count(*) FROM messages m JOIN credential_issues i ON i.message_id = m.id
+		WHERE i.account_id = $1 AND (m.status IN ('pending', 'sending') OR m.payload IS NOT NULL)`, a.ID); n != 0 {
+		t.Errorf("%d login-details messages still queued or readable after the person's own password", n)
+	}
+}
+
+// TestFellowAdministratorCannotTakeOverAnAdministrator: an organisation administrator may
+// not issue login details to, or reset the two factors of, another administrator of the
+// organisation (they would sign in as them); a service administrator may.
+func TestFellowAdministratorCannotTakeOverAnAdministrator(t *testing.T) {
+	w := issueWorld(t)
+	ctx := context.Background()
+	peer, _, errs, err := w.svc.CreateMember(ctx, w.adminA, w.orgA, account.NewMember{Login: uniq("Peer.#"), Email: uniq("peer#@example.org")}, nil)
+	if err != nil || len(errs) > 0 {
+		t.Fatalf("create: %v %v", errs, err)
+	}
+	if err := w.svc.Grant(ctx, account.System(), peer.ID, passport.RoleOrgAdmin, w.orgA); err != nil {
+		t.Fatal(err)
+	}
+	events := count(t, w, `SELECT count(*) FROM security_events WHERE account_id = $1`, peer.ID)
+	if _, _, err := w.svc.IssueCredentials(ctx, w.adminA, w.orgA, peer.ID, account.Credentials{Generate: true}); passport.ErrorCode(err) != passport.EFORBIDDEN {
+		t.Errorf("a fellow admin issues login details to an admin: %v, want EFORBIDDEN", err)
+	}
+	if err := w.svc.ResetTwoFactor(ctx, w.adminA, w.orgA, peer.ID); passport.ErrorCode(err) != passport.EFORBIDDEN {
+		t.Errorf("a fellow admin resets an admin's two factors: %v, want EFORBIDDEN", err)
+	}
+	if n := count(t, w, `SELECT count(*) FROM security_events WHERE account_id = $1`, peer.ID); n != events {
+		t.Errorf("refused actions wrote %d events", n-events)
+	}
+	if _, _, err := w.svc.IssueCredentials(ctx, w.service, w.orgA, peer.ID, account.Credentials{Generate: true}); err != nil {
+		t.Errorf("the service administrator issues login details to an admin: %v", err)
+	}
+}
+
+// TestImportRefusesLoginDetailsNobodySees: a row asking for login details with channel
+// none would generate a password nobody is shown; the dry run reports it on its column.
+func TestImportRefusesLoginDetailsNobodySees(t *testing.T) {
+	w := importWorld(t)
+	p := importUniq("none-")
+	file := "login,email,issue_credentials,channel\n" + p + "-a,a" + p + "@example.org,yes,none\n" + p + "-b,b" + p + "@example.org,no,none\n"
+	rep, err := w.svc.CheckImport(context.Background(), w.adminA, w.orgA, []byte(file), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Problems) != 1 || rep.Problems[0].Row != 1 || rep.Problems[0].Column != "channel" {
+		t.Errorf("problems %+v, want one on row 1, column channel", rep.Problems)
+	}
+}

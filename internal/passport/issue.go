@@ -217,6 +217,9 @@ func ValidateCredentialTemplate(t CredentialTemplate, languages []string) (Crede
 			errs[field] = FieldError(field, "The subject is at most 200 characters long and the text at most 5000.")
 		case strings.ContainsAny(b.Subject, "\r\n"):
 			errs[field] = FieldError(field, "The subject is one line.")
+		case strings.Contains(b.Subject, "{password}"):
+			// Subjects show in notification previews and relays' logs.
+			errs[field] = FieldError(field, "The subject must not contain {password}: subjects show in previews and logs.")
 		}
 		bodies[lang] = b
 	}

@@ -123,7 +123,12 @@ func (db *DB) ChangeTemporaryPassword(ctx context.Context, accountID, hash, keep
 // voidIssued voids the account's issued credentials still in force: the password they
 // carried no longer works.
 func voidIssued(ctx context.Context, tx pgx.Tx, accountID string, now time.Time) error {
-	_, err := tx.Exec(ctx, `UPDATE credential_issues SET voided_at = $2 WHERE account_id = $1 AND voided_at IS NULL`, accountID, now)
+	// The void issues' login details, if still queued or being sent, go with them: a retry
+	// must not deliver a dead password, nor keep it readable at rest.
+	_, err := tx.Exec(ctx, `WITH voided AS (
+			UPDATE credential_issues SET voided_at = $2 WHERE account_id = $1 AND voided_at IS NULL RETURNING message_id)
+		UPDATE messages SET status = 'failed', payload = NULL, last_error = 'replaced', leased_until = NULL
+		WHERE id IN (SELECT message_id FROM voided WHERE message_id IS NOT NULL) AND status IN ('pending', 'sending')`, accountID, now)
 	return err
 }
 

@@ -205,6 +205,9 @@ func decodeJSON(c echo.Context, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return jsonProblem(err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return passport.Errorf(passport.EINVALID, "The body must hold one JSON value and nothing after it.")
+	}
 	return nil
 }
 

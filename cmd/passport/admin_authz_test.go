@@ -40,7 +40,10 @@ type apiCaller struct {
 func (c *apiCaller) call(t *testing.T, srv *server, method, path string, body any) (int, map[string]any) {
 	t.Helper()
 	var rd io.Reader
-	if body != nil {
+	ctype := "application/json"
+	if file, ok := body.(csvFile); ok {
+		rd, ctype = strings.NewReader(string(file)), "text/csv"
+	} else if body != nil {
 		j, err := json.Marshal(body)
 		if err != nil {
 			t.Fatal(err)
@@ -52,7 +55,7 @@ func (c *apiCaller) call(t *testing.T, srv *server, method, path string, body an
 		t.Fatal(err)
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", ctype)
 	}
 	client := http.DefaultClient
 	switch {
@@ -74,13 +77,16 @@ func (c *apiCaller) call(t *testing.T, srv *server, method, path string, body an
 	}
 	raw := readBody(t, resp)
 	var out map[string]any
-	if raw != "" {
+	if raw != "" && !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
 		if err := json.Unmarshal([]byte(raw), &out); err != nil {
 			t.Fatalf("%s %s: %d, not JSON: %.300s", method, path, resp.StatusCode, raw)
 		}
 	}
 	return resp.StatusCode, out
 }
+
+// csvFile is a request body sent as text/csv (an import).
+type csvFile string
 
 // mustCall is call that fails the test unless the status is want.
 func (c *apiCaller) mustCall(t *testing.T, srv *server, want int, method, path string, body any) map[string]any {
@@ -185,6 +191,7 @@ type authzOrg struct {
 	removable       string // an unmanaged member the DELETE removes (and the next test puts back)
 	joiner          string // an account the POST adds (and the next test takes out again)
 	joinerLogin     string
+	imp             string // an import of the organisation's
 }
 
 func setupAuthzOrg(t *testing.T, alias, name string) *authzOrg {
@@ -196,6 +203,10 @@ func setupAuthzOrg(t *testing.T, alias, name string) *authzOrg {
 	o.removable = setupUser(t, alias+"-removable", "member-password-1")
 	joinOrg(t, o.id, o.removable, false, "", "driver")
 	o.joiner = setupUser(t, o.joinerLogin, "member-password-1")
+	if err := openDB(t).Pool().QueryRow(context.Background(), `INSERT INTO imports (org_id, status, file_name, total, finished_at)
+		VALUES ($1, 'done', 'members.csv', 0, now()) RETURNING id::text`, o.id).Scan(&o.imp); err != nil {
+		t.Fatal(err)
+	}
 	return o
 }
 
@@ -217,12 +228,13 @@ var aliasCounter int
 
 func authzRoutes(db *postgres.DB) []authzRoute {
 	const (
-		ok      = http.StatusOK
-		created = http.StatusCreated
-		none    = http.StatusNoContent
-		unauth  = http.StatusUnauthorized
-		denied  = http.StatusForbidden
-		notHere = http.StatusNotFound
+		ok       = http.StatusOK
+		created  = http.StatusCreated
+		none     = http.StatusNoContent
+		unauth   = http.StatusUnauthorized
+		denied   = http.StatusForbidden
+		notHere  = http.StatusNotFound
+		accepted = http.StatusAccepted
 	)
 	roleTemp := func(t *testing.T, o *authzOrg) {
 		mustExec(t, db, `INSERT INTO org_roles (org_id, key, names) VALUES ($1, 'temp', '{"en": "Temp"}') ON CONFLICT DO NOTHING`, o.id)
@@ -233,6 +245,14 @@ func authzRoutes(db *postgres.DB) []authzRoute {
 	rejoined := func(t *testing.T, o *authzOrg) {
 		mustExec(t, db, `INSERT INTO memberships (account_id, org_id, roles, managed) VALUES ($1, $2, '{driver}', false)
 			ON CONFLICT DO NOTHING`, o.removable, o.id)
+	}
+	unverified := func(t *testing.T, o *authzOrg) {
+		mustExec(t, db, `UPDATE accounts SET email_verified = false WHERE id = $1`, o.managed)
+		mustExec(t, db, `DELETE FROM contact_changes WHERE account_id = $1`, o.managed) // no resend wait
+	}
+	welcome := func(t *testing.T, o *authzOrg) {
+		mustExec(t, db, `INSERT INTO credential_templates (key, names, bodies) VALUES ('authz-welcome', '{"en": "Welcome"}',
+			'{"en": {"subject": "Welcome", "text": "Password {password}"}}') ON CONFLICT DO NOTHING`)
 	}
 	status := func(s string) func(t *testing.T, o *authzOrg) {
 		return func(t *testing.T, o *authzOrg) {
@@ -268,17 +288,48 @@ func authzRoutes(db *postgres.DB) []authzRoute {
 		{"POST", "/admin/accounts/{managed}/unblock", nil, status(passport.StatusBlocked), unauth, notHere, none, notHere, none},
 		{"DELETE", "/admin/accounts/{managed}/sessions", nil, nil, unauth, notHere, none, notHere, none},
 		{"GET", "/admin/orgs/{org}/events", nil, nil, unauth, notHere, ok, notHere, ok},
+		// Issued accounts (issue 13).
+		{"GET", "/admin/orgs/{org}/members/{managed}/credentials", nil, nil, unauth, notHere, ok, notHere, ok},
+		{"POST", "/admin/orgs/{org}/members/{managed}/credentials", func(*authzOrg) any { return map[string]any{"generate": true, "channel": "none"} },
+			nil, unauth, notHere, created, notHere, created},
+		{"POST", "/admin/orgs/{org}/members/{managed}/two-factor/reset", nil, nil, unauth, notHere, none, notHere, none},
+		{"POST", "/admin/orgs/{org}/members/{managed}/contact-confirmation", func(*authzOrg) any { return map[string]any{"email": true} },
+			unverified, unauth, notHere, accepted, notHere, accepted},
+		{"GET", "/admin/templates", nil, nil, unauth, notHere, ok, ok, ok},
+		{"GET", "/admin/templates/authz-welcome", nil, welcome, unauth, notHere, ok, ok, ok},
+		{"PUT", "/admin/templates/authz-welcome", func(*authzOrg) any {
+			return map[string]any{"names": map[string]string{"en": "Welcome"},
+				"bodies": map[string]any{"en": map[string]string{"subject": "Welcome", "text": "Password {password}"}}}
+		}, nil, unauth, notHere, denied, denied, ok},
+		{"DELETE", "/admin/templates/authz-welcome", nil, welcome, unauth, notHere, denied, denied, none},
+		{"PUT", "/admin/orgs/{org}/members/{managed}/required-actions", func(*authzOrg) any { return map[string]any{"actions": []string{}} }, nil,
+			unauth, notHere, ok, notHere, ok},
+		{"PUT", "/admin/orgs/{org}/two-factor-policy", func(*authzOrg) any { return map[string]any{"require_two_factor": false} }, nil,
+			unauth, notHere, ok, notHere, ok},
+		{"POST", "/admin/orgs/{org}/imports?dry_run=true", func(o *authzOrg) any {
+			return csvFile("login,email\n" + o.alias + "-csv,csv@" + o.alias + ".example.org\n")
+		}, nil, unauth, notHere, ok, notHere, ok},
+		{"GET", "/admin/orgs/{org}/imports", nil, nil, unauth, notHere, ok, notHere, ok},
+		{"GET", "/admin/orgs/{org}/imports/{import}", nil, nil, unauth, notHere, ok, notHere, ok},
+		{"GET", "/admin/orgs/{org}/imports/{import}/result", nil, nil, unauth, notHere, ok, notHere, ok},
+		{"PATCH", "/admin/orgs/{org}/members/{managed}/profile", func(*authzOrg) any { return map[string]any{"given_name": "Ada"} }, nil,
+			unauth, notHere, ok, notHere, ok},
+		{"PUT", "/admin/orgs/{org}/members/{managed}/unlocks/given_name", func(*authzOrg) any { return map[string]any{"until": nil} }, nil,
+			unauth, notHere, ok, notHere, ok},
+		{"DELETE", "/admin/orgs/{org}/members/{managed}/unlocks/given_name", nil, nil, unauth, notHere, ok, notHere, ok},
 		{"GET", "/admin/events", nil, nil, unauth, notHere, ok, ok, ok},
 	}
 }
 
 func (r authzRoute) key() string {
-	p := strings.NewReplacer("{managed}", "{id}", "{removable}", "{id}", "/driver", "/{key}", "/temp", "/{key}").Replace(r.path)
+	p, _, _ := strings.Cut(r.path, "?")
+	p = strings.NewReplacer("{managed}", "{id}", "{removable}", "{id}", "{import}", "{id}", "/roles/driver", "/roles/{key}", "/roles/temp", "/roles/{key}",
+		"/authz-welcome", "/{key}", "/given_name", "/{field}").Replace(p)
 	return r.method + " " + p
 }
 
 func (r authzRoute) in(o *authzOrg) string {
-	return strings.NewReplacer("{org}", o.id, "{managed}", o.managed, "{removable}", o.removable).Replace(r.path)
+	return strings.NewReplacer("{org}", o.id, "{managed}", o.managed, "{removable}", o.removable, "{import}", o.imp).Replace(r.path)
 }
 
 // TestAdminAPIAuthorisationMatrix: every /api/v1/admin route (the table is checked against
@@ -518,6 +569,9 @@ func TestAdminConsoleAuthorisationMatrix(t *testing.T) {
 	routes := routesIn(t, "e", "")
 	fill := func(route string, o *authzOrg) string {
 		_, path, _ := strings.Cut(route, " ")
+		if strings.Contains(path, "/imports/{id}") {
+			return strings.NewReplacer("{org}", o.alias, "{id}", o.imp).Replace(path)
+		}
 		return strings.NewReplacer("{org}", o.alias, "{id}", o.managed).Replace(path)
 	}
 	anonymous := newBrowser(t, srv)
@@ -549,8 +603,8 @@ func TestAdminConsoleAuthorisationMatrix(t *testing.T) {
 			if resp, body := consoleRequest(t, admin, method, path); resp.StatusCode != http.StatusNotFound {
 				t.Errorf("admin of A on B: %s %s: %d, want 404: %.200s", method, path, resp.StatusCode, body)
 			}
-			if strings.Contains(route, "{id}") { // A's organisation with B's member
-				cross := strings.Replace(fill(route, orgA), orgA.managed, orgB.managed, 1)
+			if strings.Contains(route, "{id}") { // A's organisation with B's member (or import)
+				cross := strings.NewReplacer(orgA.managed, orgB.managed, orgA.imp, orgB.imp).Replace(fill(route, orgA))
 				if resp, body := consoleRequest(t, admin, method, cross); resp.StatusCode != http.StatusNotFound {
 					t.Errorf("admin of A, B's member under A: %s %s: %d, want 404: %.200s", method, cross, resp.StatusCode, body)
 				}
@@ -570,6 +624,13 @@ func TestAdminConsoleAuthorisationMatrix(t *testing.T) {
 		path := fill(route, orgA)
 		t.Run("own page "+route, func(t *testing.T) {
 			resp, body := consoleRequest(t, admin, method, path)
+			if strings.HasPrefix(path, "/admin/templates") {
+				// Message templates are the service administrator's (SPEC §9).
+				if resp.StatusCode != http.StatusNotFound {
+					t.Errorf("admin of A: GET %s: %d, want 404 (service administrators only)", path, resp.StatusCode)
+				}
+				return
+			}
 			if loc := resp.Header.Get("Location"); resp.StatusCode == http.StatusFound && strings.HasPrefix(loc, "/admin") {
 				resp, body = consoleRequest(t, admin, method, loc) // the console's start leads to a page of it
 			}

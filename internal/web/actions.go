@@ -468,29 +468,6 @@ func (s *Server) handleActionTwoFactorSubmit(c echo.Context, st *actionStep) err
 
 // ---- Routes ----
 
-// actionRoutes registers this part's routes.
-func (s *Server) actionRoutes(e *echo.Echo, api, adm *echo.Group, page []echo.MiddlewareFunc) {
-	e.GET("/signin/actions", s.step("", nil), page...)
-	e.GET("/signin/actions/password", s.step(passport.ActionChangePassword, s.handleActionPasswordForm), page...)
-	e.POST("/signin/actions/password", s.step(passport.ActionChangePassword, s.handleActionPasswordSubmit), page...)
-	for _, kind := range []string{"email", "phone"} {
-		e.GET("/signin/actions/"+kind, s.contactStep(kind, s.handleActionContactForm), page...)
-		e.POST("/signin/actions/"+kind+"/send", s.contactStep(kind, s.handleActionContactSend), page...)
-		e.POST("/signin/actions/"+kind+"/resend", s.contactStep(kind, s.handleActionContactResend), page...)
-		e.POST("/signin/actions/"+kind+"/confirm", s.contactStep(kind, s.handleActionContactConfirm), page...)
-	}
-	e.GET("/signin/actions/profile", s.step(passport.ActionFillRequired, s.handleActionProfileForm), page...)
-	e.POST("/signin/actions/profile", s.step(passport.ActionFillRequired, s.handleActionProfileSubmit), page...)
-	e.GET("/signin/actions/2fa", s.step(passport.ActionEnrolTwoFactor, s.handleActionTwoFactorForm), page...)
-	e.POST("/signin/actions/2fa", s.step(passport.ActionEnrolTwoFactor, s.handleActionTwoFactorSubmit), page...)
-
-	// The administrator's side.
-	e.POST("/admin/orgs/:org/members/:id/actions", s.console(s.handleAdminMemberActions), page...)
-	e.POST("/admin/orgs/:org/two-factor", s.console(s.handleAdminOrgTwoFactor), page...)
-	adm.PUT("/orgs/:org/members/:id/required-actions", s.apiAdminRequiredActions)
-	adm.PUT("/orgs/:org/two-factor-policy", s.apiAdminTwoFactorPolicy)
-}
-
 // ---- The administrator's side ----
 
 // memberActionsView is this part's section of the admin member page.

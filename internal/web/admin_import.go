@@ -23,18 +23,6 @@ import (
 // importLimit bounds an uploaded file (the rows are bounded by [issued] import_max_rows).
 const importLimit = 20 << 20
 
-// importRoutes registers this part's routes.
-func (s *Server) importRoutes(e *echo.Echo, api, adm *echo.Group, page []echo.MiddlewareFunc) {
-	adm.POST("/orgs/:org/imports", s.apiAdminImportCreate)
-	adm.GET("/orgs/:org/imports", s.apiAdminImports)
-	adm.GET("/orgs/:org/imports/:id", s.apiAdminImport)
-	adm.GET("/orgs/:org/imports/:id/result", s.apiAdminImportResult)
-	e.GET("/admin/orgs/:org/imports", s.console(s.handleAdminImports), page...)
-	e.POST("/admin/orgs/:org/imports", s.console(s.handleAdminImportUpload), page...)
-	e.GET("/admin/orgs/:org/imports/:id", s.console(s.handleAdminImport), page...)
-	e.GET("/admin/orgs/:org/imports/:id/result", s.console(s.handleAdminImportResult), page...)
-}
-
 // RunImport applies one claimed import: what the import job (internal/jobs) calls, with
 // the account service the web layer built (its message hooks included).
 func (s *Server) RunImport(ctx context.Context, id string, attempt int) error {

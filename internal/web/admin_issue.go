@@ -19,30 +19,6 @@ import (
 // status on the member page, resetting two factors, asking the person to confirm their
 // contacts, and the credential message templates a service administrator keeps.
 
-// issueRoutes registers this part's routes.
-func (s *Server) issueRoutes(e *echo.Echo, api, adm *echo.Group, page []echo.MiddlewareFunc) {
-	e.GET("/admin/orgs/:org/members/new", s.console(s.handleAdminMemberNewForm), page...)
-	e.POST("/admin/orgs/:org/members/new", s.console(s.handleAdminMemberCreate), page...)
-	e.GET("/admin/orgs/:org/members/:id/credentials", s.console(s.handleAdminCredentialsForm), page...)
-	e.POST("/admin/orgs/:org/members/:id/credentials", s.console(s.handleAdminCredentialsIssue), page...)
-	e.POST("/admin/orgs/:org/members/:id/two-factor/reset", s.console(s.handleAdminTwoFactorReset), page...)
-	e.POST("/admin/orgs/:org/members/:id/contact-confirmation", s.console(s.handleAdminContactConfirmation), page...)
-	e.GET("/admin/templates", s.console(s.handleAdminTemplates), page...)
-	e.POST("/admin/templates", s.console(s.handleAdminTemplateSave), page...)
-	e.GET("/admin/templates/:key", s.console(s.handleAdminTemplate), page...)
-	e.POST("/admin/templates/:key/delete", s.console(s.handleAdminTemplateDelete), page...)
-
-	// POST /orgs/{org}/members adds an existing account (as before) or creates a member:
-	adm.GET("/orgs/:org/members/:id/credentials", s.apiAdminCredentials)
-	adm.POST("/orgs/:org/members/:id/credentials", s.apiAdminCredentialsIssue)
-	adm.POST("/orgs/:org/members/:id/two-factor/reset", s.apiAdminTwoFactorReset)
-	adm.POST("/orgs/:org/members/:id/contact-confirmation", s.apiAdminContactConfirmation)
-	adm.GET("/templates", s.apiAdminTemplates)
-	adm.GET("/templates/:key", s.apiAdminTemplate)
-	adm.PUT("/templates/:key", s.apiAdminTemplatePut)
-	adm.DELETE("/templates/:key", s.apiAdminTemplateDelete)
-}
-
 // ---- The message ----
 
 // credentialMessage renders and seals the "login details issued" message (the

@@ -16,19 +16,6 @@ import (
 // cabinet's edit page draws from the same account.FieldSchemas), the member page's section
 // with the administrator's edit, unlock and re-lock, and their admin API.
 
-// lockRoutes registers this part's routes.
-func (s *Server) lockRoutes(e *echo.Echo, api, adm *echo.Group, page []echo.MiddlewareFunc) {
-	api.GET("/me/profile/schema", s.apiProfileSchema)
-
-	e.POST("/admin/orgs/:org/members/:id/profile", s.console(s.handleMemberProfile), page...)
-	e.POST("/admin/orgs/:org/members/:id/unlock", s.console(s.handleMemberUnlock), page...)
-	e.POST("/admin/orgs/:org/members/:id/relock", s.console(s.handleMemberRelock), page...)
-
-	adm.PATCH("/orgs/:org/members/:id/profile", s.apiAdminMemberProfile)
-	adm.PUT("/orgs/:org/members/:id/unlocks/:field", s.apiAdminUnlock)
-	adm.DELETE("/orgs/:org/members/:id/unlocks/:field", s.apiAdminRelock)
-}
-
 // checkEditable refuses the person's change of f when it is locked for them, naming the
 // organisation to ask: for the doors that change a field outside account.UpdateProfile
 // (photo, and the email and phone changes in contacts.go).

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/passport-idp/passport/internal/passport"
 )
 
 // routes registers every route of Passport, so the whole surface reads at a glance. The
@@ -34,6 +36,22 @@ func (s *Server) routes() {
 	e.GET("/signed-out", s.handleSignedOut, page...)
 	e.GET("/signin/complete", s.inFlow(s.handleCompleteForm), page...)
 	e.POST("/signin/complete", s.inFlow(s.handleCompleteSubmit), page...)
+
+	// Required actions after sign-in (SPEC §6), one page per step, in a fixed order: each
+	// step checks it is the first one pending. /signin/actions sends to that one.
+	e.GET("/signin/actions", s.step("", nil), page...)
+	e.GET("/signin/actions/password", s.step(passport.ActionChangePassword, s.handleActionPasswordForm), page...)
+	e.POST("/signin/actions/password", s.step(passport.ActionChangePassword, s.handleActionPasswordSubmit), page...)
+	for _, kind := range []string{"email", "phone"} {
+		e.GET("/signin/actions/"+kind, s.contactStep(kind, s.handleActionContactForm), page...)
+		e.POST("/signin/actions/"+kind+"/send", s.contactStep(kind, s.handleActionContactSend), page...)
+		e.POST("/signin/actions/"+kind+"/resend", s.contactStep(kind, s.handleActionContactResend), page...)
+		e.POST("/signin/actions/"+kind+"/confirm", s.contactStep(kind, s.handleActionContactConfirm), page...)
+	}
+	e.GET("/signin/actions/profile", s.step(passport.ActionFillRequired, s.handleActionProfileForm), page...)
+	e.POST("/signin/actions/profile", s.step(passport.ActionFillRequired, s.handleActionProfileSubmit), page...)
+	e.GET("/signin/actions/2fa", s.step(passport.ActionEnrolTwoFactor, s.handleActionTwoFactorForm), page...)
+	e.POST("/signin/actions/2fa", s.step(passport.ActionEnrolTwoFactor, s.handleActionTwoFactorSubmit), page...)
 
 	// Self sign-up. Off, these routes do not exist (404).
 	if s.cfg.Signup.Enabled {
@@ -145,6 +163,10 @@ func (s *Server) routes() {
 	e.GET("/profile/events", s.cabinet(s.handleEvents), page...)
 	api.GET("/me/events", s.apiMyEvents)
 
+	// What the person may edit, and why not (SPEC §2): the cabinet's edit page draws from
+	// the same function.
+	api.GET("/me/profile/schema", s.apiProfileSchema)
+
 	// The admin console (SPEC §6, §12). console admits administrators only (404 for anyone
 	// else), with two factors when required and a recent sign-in for changes; every action
 	// is scoped by internal/account (another organisation's id is a 404).
@@ -167,6 +189,27 @@ func (s *Server) routes() {
 	e.POST("/admin/orgs/:org/members/:id/unblock", s.console(s.handleAdminMemberUnblock), page...)
 	e.POST("/admin/orgs/:org/members/:id/end-sessions", s.console(s.handleAdminMemberEndSessions), page...)
 	e.GET("/admin/events", s.console(s.handleAdminEvents), page...)
+	// Issued accounts (SPEC §6): creating members, login details and their templates,
+	// two factors, contact confirmation, required actions, imports, locked fields.
+	e.GET("/admin/orgs/:org/members/new", s.console(s.handleAdminMemberNewForm), page...)
+	e.POST("/admin/orgs/:org/members/new", s.console(s.handleAdminMemberCreate), page...)
+	e.GET("/admin/orgs/:org/members/:id/credentials", s.console(s.handleAdminCredentialsForm), page...)
+	e.POST("/admin/orgs/:org/members/:id/credentials", s.console(s.handleAdminCredentialsIssue), page...)
+	e.POST("/admin/orgs/:org/members/:id/two-factor/reset", s.console(s.handleAdminTwoFactorReset), page...)
+	e.POST("/admin/orgs/:org/members/:id/contact-confirmation", s.console(s.handleAdminContactConfirmation), page...)
+	e.GET("/admin/templates", s.console(s.handleAdminTemplates), page...)
+	e.POST("/admin/templates", s.console(s.handleAdminTemplateSave), page...)
+	e.GET("/admin/templates/:key", s.console(s.handleAdminTemplate), page...)
+	e.POST("/admin/templates/:key/delete", s.console(s.handleAdminTemplateDelete), page...)
+	e.POST("/admin/orgs/:org/members/:id/actions", s.console(s.handleAdminMemberActions), page...)
+	e.POST("/admin/orgs/:org/two-factor", s.console(s.handleAdminOrgTwoFactor), page...)
+	e.GET("/admin/orgs/:org/imports", s.console(s.handleAdminImports), page...)
+	e.POST("/admin/orgs/:org/imports", s.console(s.handleAdminImportUpload), page...)
+	e.GET("/admin/orgs/:org/imports/:id", s.console(s.handleAdminImport), page...)
+	e.GET("/admin/orgs/:org/imports/:id/result", s.console(s.handleAdminImportResult), page...)
+	e.POST("/admin/orgs/:org/members/:id/profile", s.console(s.handleMemberProfile), page...)
+	e.POST("/admin/orgs/:org/members/:id/unlock", s.console(s.handleMemberUnlock), page...)
+	e.POST("/admin/orgs/:org/members/:id/relock", s.console(s.handleMemberRelock), page...)
 
 	// The admin API (docs/openapi.yaml): every console action, for programs. adminAPIAuth
 	// takes a bearer token with scope passport:admin or the session cookie with X-CSRF-Token.
@@ -191,13 +234,26 @@ func (s *Server) routes() {
 	adm.DELETE("/accounts/:id/sessions", s.apiAdminEndSessions)
 	adm.GET("/orgs/:org/events", s.apiAdminOrgEvents)
 	adm.GET("/events", s.apiAdminEvents)
-
-	// Accounts issued by organisations (SPEC §2, §6, §9): issuing members and credentials,
-	// required actions after sign-in, CSV imports, locked fields and unlocking.
-	s.issueRoutes(e, api, adm, page)
-	s.actionRoutes(e, api, adm, page)
-	s.importRoutes(e, api, adm, page)
-	s.lockRoutes(e, api, adm, page)
+	// Accounts issued by organisations (SPEC §2, §6, §9): members created and given login
+	// details, templates, two factors reset, contact confirmation asked; required actions
+	// and the organisation's two-factor policy; CSV imports; locked fields.
+	adm.GET("/orgs/:org/members/:id/credentials", s.apiAdminCredentials)
+	adm.POST("/orgs/:org/members/:id/credentials", s.apiAdminCredentialsIssue)
+	adm.POST("/orgs/:org/members/:id/two-factor/reset", s.apiAdminTwoFactorReset)
+	adm.POST("/orgs/:org/members/:id/contact-confirmation", s.apiAdminContactConfirmation)
+	adm.GET("/templates", s.apiAdminTemplates)
+	adm.GET("/templates/:key", s.apiAdminTemplate)
+	adm.PUT("/templates/:key", s.apiAdminTemplatePut)
+	adm.DELETE("/templates/:key", s.apiAdminTemplateDelete)
+	adm.PUT("/orgs/:org/members/:id/required-actions", s.apiAdminRequiredActions)
+	adm.PUT("/orgs/:org/two-factor-policy", s.apiAdminTwoFactorPolicy)
+	adm.POST("/orgs/:org/imports", s.apiAdminImportCreate)
+	adm.GET("/orgs/:org/imports", s.apiAdminImports)
+	adm.GET("/orgs/:org/imports/:id", s.apiAdminImport)
+	adm.GET("/orgs/:org/imports/:id/result", s.apiAdminImportResult)
+	adm.PATCH("/orgs/:org/members/:id/profile", s.apiAdminMemberProfile)
+	adm.PUT("/orgs/:org/members/:id/unlocks/:field", s.apiAdminUnlock)
+	adm.DELETE("/orgs/:org/members/:id/unlocks/:field", s.apiAdminRelock)
 
 	// OpenID Provider. Routes a browser visits get the browser in their context and show
 	// errors as pages; the others answer JSON errors without internal text. Every one of them

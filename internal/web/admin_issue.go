@@ -71,10 +71,9 @@ func (s *Server) credentialMessage(ctx context.Context, a *passport.Account, org
 	if channel == passport.ChannelSMS {
 		kind += "_sms"
 	}
-	// The built-in template has MessageData's fields: .Code carries the password, .Link
-	// the sign-in address, .NewValue the organisation, .At the expiry.
-	msg, err := s.message(channel, to, kind, &ac, MessageData{Login: a.Login, Code: password, Link: signin,
-		NewValue: orgName, At: expires})
+	// The built-in template: .Link is the sign-in address, .At the expiry.
+	msg, err := s.message(channel, to, kind, &ac, MessageData{Login: a.Login, Password: password, Link: signin,
+		Organisation: orgName, At: expires})
 	msg.Kind = passport.MessageLoginDetails
 	return msg, err
 }

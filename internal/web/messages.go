@@ -31,6 +31,9 @@ type MessageData struct {
 	Code     string
 	Link     string
 	NewValue string // the new email or phone
+	// Password and Organisation are for the login details an organisation issues.
+	Password     string
+	Organisation string
 	// When is At in the message's language and time zone, filled in when the message is
 	// rendered (for templates, including operators' overrides, that print .When).
 	When    string

@@ -37,7 +37,7 @@ func loadCatalog(t *testing.T) *i18n.Catalog {
 
 // sample is data as the handlers give it, with a moment to show.
 var sample = MessageData{Name: "Ada Lovelace", Login: "ada", Code: "123456", Link: "https://id.example/confirm/email?token=x",
-	NewValue: "ada.new@example.org", Minutes: 15, At: time.Date(2026, 12, 27, 12, 56, 0, 0, time.UTC)}
+	NewValue: "ada.new@example.org", Password: "tmp-Pass-4829", Organisation: "Acme Taxi", Minutes: 15, At: time.Date(2026, 12, 27, 12, 56, 0, 0, time.UTC)}
 
 // TestEveryMessageInEveryLanguage: each kind exists in each language with the same parts as
 // the English one, renders, is written in that language (not the English text), and shows
@@ -70,6 +70,9 @@ func TestEveryMessageInEveryLanguage(t *testing.T) {
 				if strings.Contains(all, bad) {
 					t.Errorf("%s.%s shows %q: %s", kind, l.Tag, bad, all)
 				}
+			}
+			if strings.HasPrefix(kind, "login_details") && (!strings.Contains(c.Text, sample.Password) || !strings.Contains(c.Text, sample.Login)) {
+				t.Errorf("%s.%s lacks the login or the password: %s", kind, l.Tag, c.Text)
 			}
 			if l.Tag != "en" && c.Text == en.Text {
 				t.Errorf("%s.%s is the English text", kind, l.Tag)

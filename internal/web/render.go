@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -61,14 +63,22 @@ func (r *renderer) set(lang string) (map[string]*template.Template, error) {
 	if err != nil {
 		return nil, err
 	}
+	partials, err := r.partials()
+	if err != nil {
+		return nil, err
+	}
 	pages := map[string]*template.Template{}
 	fn := pageFuncs(r.cat.For(lang))
 	for _, n := range names {
 		if n == "layout.html" || n == "partials.html" || strings.HasPrefix(n, "partial_") {
 			continue
 		}
-		// partial_*.html are sections several pages share (the member page's parts).
-		t, err := template.New("layout.html").Funcs(fn).ParseFS(r.templates, "layout.html", "partials.html", "partial_*.html", n)
+		src, err := fs.ReadFile(r.templates, n)
+		if err != nil {
+			return nil, err
+		}
+		files := append([]string{"layout.html", "partials.html"}, partials.usedBy(string(src))...)
+		t, err := template.New("layout.html").Funcs(fn).ParseFS(r.templates, append(files, n)...)
 		if err != nil {
 			return nil, fmt.Errorf("templates: %w", err)
 		}
@@ -76,6 +86,55 @@ func (r *renderer) set(lang string) (map[string]*template.Template, error) {
 	}
 	r.pages[lang] = pages
 	return pages, nil
+}
+
+// partialFiles maps each partial_*.html (sections a few pages share, like the member
+// page's parts) to its source. A page is parsed with the partials it uses only: parsing
+// every partial into every page would keep their trees once per page and language.
+type partialFiles map[string]string
+
+func (r *renderer) partials() (partialFiles, error) {
+	names, err := fs.Glob(r.templates, "partial_*.html")
+	if err != nil {
+		return nil, err
+	}
+	out := partialFiles{}
+	for _, n := range names {
+		b, err := fs.ReadFile(r.templates, n)
+		if err != nil {
+			return nil, err
+		}
+		out[n] = string(b)
+	}
+	return out, nil
+}
+
+var defineRE = regexp.MustCompile(`\{\{-?\s*define\s+"([^"]+)"`)
+
+// usedBy lists the partials src calls, and the ones those call, in name order.
+func (p partialFiles) usedBy(src string) []string {
+	used := map[string]bool{}
+	for grew := true; grew; {
+		grew = false
+		for name, body := range p {
+			if used[name] {
+				continue
+			}
+			for _, m := range defineRE.FindAllStringSubmatch(body, -1) {
+				if strings.Contains(src, `{{template "`+m[1]+`"`) {
+					used[name], grew = true, true
+					src += body
+					break
+				}
+			}
+		}
+	}
+	out := make([]string, 0, len(used))
+	for name := range used {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // pageFuncs are the functions templates have, bound to one language.

@@ -84,7 +84,7 @@ func (db *DB) ChangeTemporaryPassword(ctx context.Context, accountID, hash, keep
 		now := db.now()
 		tag, err := tx.Exec(ctx, `
 			UPDATE accounts SET password_hash = $2, password_expires_at = NULL, updated_at = $3,
-				required_actions = array_remove(required_actions, $4), auth_epoch = auth_epoch + 1
+				required_actions = array_remove(required_actions, $4)
 			WHERE id = $1 AND $4 = ANY (required_actions)`, accountID, hash, now, passport.ActionChangePassword)
 		if err != nil {
 			return err
@@ -95,21 +95,7 @@ func (db *DB) ChangeTemporaryPassword(ctx context.Context, accountID, hash, keep
 		if err := voidIssued(ctx, tx, accountID, now); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE sessions SET ended_at = $2 WHERE account_id = $1 AND ended_at IS NULL
-			AND id IS DISTINCT FROM $3::uuid`, accountID, now, nullUUID(keepSessionID)); err != nil {
-			return err
-		}
-		for _, q := range []string{
-			`UPDATE auth_requests SET code_used_at = $2 WHERE account_id = $1 AND code_used_at IS NULL`,
-			`UPDATE token_families SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL`,
-			`UPDATE refresh_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL`,
-			`UPDATE access_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL`,
-		} {
-			if _, err := tx.Exec(ctx, q, accountID, now); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM password_resets WHERE account_id = $1`, accountID); err != nil {
+		if err := signOut(ctx, tx, accountID, keepSessionID, now); err != nil {
 			return err
 		}
 		if err := record(ctx, tx, now, passport.Event{Type: passport.EventPasswordChanged, AccountID: accountID,

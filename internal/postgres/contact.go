@@ -285,22 +285,35 @@ func (db *DB) SignOutEverywhere(ctx context.Context, accountID string) error {
 }
 
 func signOutEverywhere(ctx context.Context, tx pgx.Tx, accountID string, now time.Time) error {
+	return signOut(ctx, tx, accountID, "", now)
+}
+
+// signOut ends the account's sessions but keep ("" for none: the browser that changed the
+// password at its first sign-in goes on), voids half-finished sign-ins and revokes every
+// token. Only a sign-out of every session cancels contact changes under way: one started
+// from a session that is now ended (perhaps a stolen one) must not complete afterwards, as
+// its link or code would hand the account to whoever started it; the row stays, cancelled,
+// so its send count still limits.
+func signOut(ctx context.Context, tx pgx.Tx, accountID, keep string, now time.Time) error {
 	if err := bumpEpoch(ctx, tx, accountID); err != nil {
 		return err
 	}
-	for _, q := range []string{
-		`UPDATE sessions SET ended_at = $2 WHERE account_id = $1 AND ended_at IS NULL`,
+	if _, err := tx.Exec(ctx, `UPDATE sessions SET ended_at = $2 WHERE account_id = $1 AND ended_at IS NULL
+		AND id IS DISTINCT FROM $3::uuid`, accountID, now, nullUUID(keep)); err != nil {
+		return err
+	}
+	queries := []string{
 		// Codes issued but not yet exchanged would otherwise start new grants afterwards.
 		`UPDATE auth_requests SET code_used_at = $2 WHERE account_id = $1 AND code_used_at IS NULL`,
 		// Families first, as in revokeFamily, so a refresh in flight waits and is refused.
 		`UPDATE token_families SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL`,
 		`UPDATE refresh_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL`,
 		`UPDATE access_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL`,
-		// A change of email or phone started from a session that is now ended (perhaps a
-		// stolen one) must not complete afterwards: its link or code would hand the account
-		// to whoever started it. The row stays, cancelled, so its send count still limits.
-		`UPDATE contact_changes SET cancelled_at = $2 WHERE account_id = $1 AND cancelled_at IS NULL`,
-	} {
+	}
+	if keep == "" {
+		queries = append(queries, `UPDATE contact_changes SET cancelled_at = $2 WHERE account_id = $1 AND cancelled_at IS NULL`)
+	}
+	for _, q := range queries {
 		if _, err := tx.Exec(ctx, q, accountID, now); err != nil {
 			return err
 		}

@@ -282,7 +282,7 @@ func TestIssueDoorsAttack(t *testing.T) {
 			}
 		}
 		resp, body := rawCall(t, srv, a, "POST", "/admin/orgs/"+orgA+"/members", "application/json",
-			`{"login":"rvi-new","email":"rvi-new@example.org","credentials":{"generate":true,"channel":"none"}}`)
+			`{"login":"rvi-new","email":"rvi-new@example.org","given_name":"Rvi","family_name":"New","credentials":{"generate":true,"channel":"none"}}`)
 		var created struct {
 			ID          string         `json:"account_id"`
 			Credentials map[string]any `json:"credentials"`

@@ -189,7 +189,7 @@ func TestIssuedAccountEndToEnd(t *testing.T) {
 	t.Run("admin API", func(t *testing.T) {
 		api := &apiCaller{name: "org admin", b: b}
 		out := api.mustCall(t, srv, http.StatusCreated, http.MethodPost, "/admin/orgs/iss-e2e/members", map[string]any{
-			"login": "Api.Issued", "email": "api.issued@example.org", "given_name": "Api", "roles": []string{"operator"},
+			"login": "Api.Issued", "email": "api.issued@example.org", "given_name": "Api", "family_name": "Issued", "roles": []string{"operator"},
 			"credentials": map[string]any{"generate": true, "channel": "none"}})
 		cred, _ := out["credentials"].(map[string]any)
 		id, _ := out["account_id"].(string)

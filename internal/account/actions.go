@@ -24,6 +24,17 @@ func (s *Service) SetRequiredActions(ctx context.Context, actor passport.Actor, 
 	if err != nil {
 		return nil, err
 	}
+	// Confirming an address the account lacks means adding one, which a locked field
+	// forbids the person: the step could never be done.
+	for _, x := range []struct {
+		action string
+		field  passport.Field
+	}{{passport.ActionConfirmEmail, passport.FieldEmail}, {passport.ActionConfirmPhone, passport.FieldPhone}} {
+		if slices.Contains(list, x.action) && !m.Account.HasValue(x.field) && s.Rules.IsLocked(m.Account, x.field) {
+			return nil, passport.FieldError("actions", "The account has no %s and the organisation manages it: the person could not confirm one.",
+				passport.Text(passport.FieldLabels[x.field]))
+		}
+	}
 	return s.DB.SetRequiredActions(in(ctx, actor, m.Membership.OrgID), m.Account.ID, m.Membership.OrgID, list)
 }
 
@@ -84,5 +95,5 @@ func (s *Service) ChangeTemporaryPassword(ctx context.Context, actor passport.Ac
 			return err
 		}
 	}
-	return s.DB.ChangeTemporaryPassword(passport.WithActor(ctx, actor), a.ID, hash, keepSessionID, notice)
+	return s.DB.ChangeTemporaryPassword(passport.WithActor(ctx, actor), a.ID, a.PasswordHash, hash, keepSessionID, notice)
 }

@@ -87,7 +87,8 @@ type memberLookups struct {
 }
 
 // checkMember builds the account of a new member of o (no password yet) and its cleaned
-// roles, collecting a message per wrong field.
+// roles, collecting a message per wrong field, a required field the organisation manages
+// and left empty included.
 func (s *Service) checkMember(ctx context.Context, o *passport.Organisation, in NewMember, lk *memberLookups) (*passport.Account, []string, FieldErrors, error) {
 	errs := FieldErrors{}
 	put := func(field string, err error) {
@@ -167,6 +168,14 @@ func (s *Service) checkMember(ctx context.Context, o *passport.Organisation, in 
 		}
 	}
 	a.Memberships[0].Roles = roles
+	// A required field the organisation manages is the administrator's to fill: the
+	// sign-in never asks the person for a field they cannot change (SPEC §2).
+	for _, f := range s.Rules.RequiredFor(passport.RegisteredAdmin) {
+		if s.Rules.Access(passport.RegisteredAdmin, f) == passport.AccessAdmin && !a.HasValue(f) && errs[string(f)] == nil {
+			errs[string(f)] = passport.FieldError(string(f), "%s is required: the organisation manages it, so the person cannot fill it in.",
+				passport.Text(passport.FieldLabels[f]))
+		}
+	}
 	return a, roles, errs, nil
 }
 

@@ -69,7 +69,8 @@ type Admin struct {
 
 // Issued sets accounts issued by organisations (SPEC §6).
 type Issued struct {
-	// PasswordLifetime is how long an issued (temporary) password works before its first use.
+	// PasswordLifetime is how long an issued (temporary) password works; the person replaces
+	// it with their own at first sign-in, before then.
 	PasswordLifetime Duration `toml:"password_lifetime"`
 	// ImportMaxRows bounds one CSV import.
 	ImportMaxRows int `toml:"import_max_rows"`

@@ -117,6 +117,12 @@ func CheckPassword(ctx context.Context, hash, password string, p Argon2Params) (
 	}
 	hp, salt, key, err := parseArgon2(hash)
 	if err != nil {
+		// No password (a member created without login details yet) or a malformed hash
+		// never matches, after the same argon2id work, so timing does not tell such logins
+		// apart from the others.
+		if _, err := idKey(ctx, []byte(password), timingSalt, p, argonKeyLen); err != nil {
+			return false, false, err
+		}
 		return false, false, nil
 	}
 	got, err := idKey(ctx, []byte(password), salt, hp, uint32(len(key)))

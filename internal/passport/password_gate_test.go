@@ -67,3 +67,24 @@ func TestCheckPasswordStopsForAGoneRequest(t *testing.T) {
 	}
 	argon.leave()
 }
+
+// TestEveryPasswordCheckDoesArgonWork: whatever the stored hash — an account created
+// without a password yet (""), a malformed one, an issued one — the check spends an
+// argon2id computation, as for an unknown login, so a stopwatch cannot tell those logins
+// apart. Proven through the gate: with no slot free, each check is told "busy" instead of
+// answering at once.
+func TestEveryPasswordCheckDoesArgonWork(t *testing.T) {
+	saved := argon
+	argon = newGate(1, 0)
+	defer func() { argon = saved }()
+	if err := argon.enter(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer argon.leave()
+	issued := HashIssuedPassword("Abcdefgh2345jkmn")
+	for name, hash := range map[string]string{"no password": "", "malformed": "$argon2id$v=19$broken", "issued": issued} {
+		if _, _, err := CheckPassword(context.Background(), hash, "a-guess-123", DefaultArgon2); ErrorCode(err) != EUNAVAILABLE {
+			t.Errorf("%s: CheckPassword answered without argon2 work (err %v)", name, err)
+		}
+	}
+}

@@ -13,8 +13,9 @@ import (
 // Required actions after sign-in (SPEC §6) and the temporary password's first change.
 
 // ActionFacts returns what the required-action rule (passport.Pending) needs beyond the
-// account: whether two factors are on, and whether an active organisation of the account
-// requires them of every member. One round trip.
+// account: whether two factors are on, and whether an active organisation that manages the
+// account requires them of every member (a person who only joined an organisation keeps
+// their own rules). One round trip.
 func (db *DB) ActionFacts(ctx context.Context, accountID string) (hasTOTP, orgRequires bool, err error) {
 	if !isUUID(accountID) {
 		return false, false, passport.Errorf(passport.ENOTFOUND, "No such account.")
@@ -22,7 +23,7 @@ func (db *DB) ActionFacts(ctx context.Context, accountID string) (hasTOTP, orgRe
 	err = db.pool.QueryRow(ctx, `
 		SELECT EXISTS (SELECT 1 FROM totp WHERE account_id = $1 AND enabled_at IS NOT NULL),
 			EXISTS (SELECT 1 FROM memberships m JOIN organisations o ON o.id = m.org_id
-				WHERE m.account_id = $1 AND o.status = $2 AND o.require_two_factor)`,
+				WHERE m.account_id = $1 AND m.managed AND o.status = $2 AND o.require_two_factor)`,
 		accountID, passport.OrgActive).Scan(&hasTOTP, &orgRequires)
 	return hasTOTP, orgRequires, err
 }
@@ -33,8 +34,15 @@ func (db *DB) DropRequiredActions(ctx context.Context, accountID string, done []
 	if len(done) == 0 {
 		return nil
 	}
+	// Each is dropped only if it is still done now, in this statement: facts read a moment
+	// ago may be stale (an administrator's two-factor reset in between must not be lost).
 	_, err := db.pool.Exec(ctx, `
-		UPDATE accounts SET required_actions = ARRAY(SELECT x FROM unnest(required_actions) x WHERE x <> ALL($2::text[]))
+		UPDATE accounts a SET required_actions = ARRAY(SELECT x FROM unnest(a.required_actions) x
+			WHERE NOT (x = ANY($2::text[]) AND (
+				(x = 'confirm_email' AND a.email_verified) OR
+				(x = 'confirm_phone' AND a.phone_verified) OR
+				(x = 'enrol_two_factor' AND EXISTS (SELECT 1 FROM totp t WHERE t.account_id = a.id AND t.enabled_at IS NOT NULL)) OR
+				x = 'fill_required')))
 		WHERE id = $1 AND required_actions && $2::text[]`, accountID, done)
 	return err
 }
@@ -57,6 +65,9 @@ func (db *DB) SetRequiredActions(ctx context.Context, accountID, orgID string, a
 			return mapErr(err, passport.Errorf(passport.ENOTFOUND, "No such account."))
 		}
 		before = passport.NonNil(before)
+		if norm, err := passport.NormalizeActions(before); err == nil {
+			before = norm // stored by other doors in another order
+		}
 		if slices.Equal(before, actions) {
 			return nil
 		}
@@ -75,8 +86,11 @@ func (db *DB) SetRequiredActions(ctx context.Context, accountID, orgID string, a
 // the issued credentials voided, the auth epoch moved, every other session of the account
 // ended and every token revoked (keepSessionID, the browser's session that made the change,
 // goes on), the notice queued and password.changed recorded. Returns ECONFLICT when the
-// account no longer has to change its password (done meanwhile, or cleared).
-func (db *DB) ChangeTemporaryPassword(ctx context.Context, accountID, hash, keepSessionID string, notice []passport.Outgoing) error {
+// account no longer has to change its password (done meanwhile, or cleared), when its
+// password is no longer oldHash (an administrator issued new login details meanwhile), or
+// when the session keepSessionID has ended meanwhile: a re-issue or "end all sessions"
+// decided after the page was loaded wins.
+func (db *DB) ChangeTemporaryPassword(ctx context.Context, accountID, oldHash, hash, keepSessionID string, notice []passport.Outgoing) error {
 	if !isUUID(accountID) {
 		return passport.Errorf(passport.ENOTFOUND, "No such account.")
 	}
@@ -85,7 +99,9 @@ func (db *DB) ChangeTemporaryPassword(ctx context.Context, accountID, hash, keep
 		tag, err := tx.Exec(ctx, `
 			UPDATE accounts SET password_hash = $2, password_expires_at = NULL, updated_at = $3,
 				required_actions = array_remove(required_actions, $4)
-			WHERE id = $1 AND $4 = ANY (required_actions)`, accountID, hash, now, passport.ActionChangePassword)
+			WHERE id = $1 AND $4 = ANY (required_actions) AND password_hash = $5
+			  AND ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM sessions WHERE id = $6 AND account_id = $1 AND ended_at IS NULL))`,
+			accountID, hash, now, passport.ActionChangePassword, oldHash, nullUUID(keepSessionID))
 		if err != nil {
 			return err
 		}

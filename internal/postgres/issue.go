@@ -108,10 +108,16 @@ func (db *DB) IssueCredentials(ctx context.Context, in NewIssue) (string, error)
 	return id, err
 }
 
+// withAction is the SQL of the account's required actions with the one in param added,
+// unless it is there already (the order of the list stays as it was).
+func withAction(param string) string {
+	return `CASE WHEN ` + param + `::text = ANY (required_actions) THEN required_actions ELSE required_actions || ` + param + `::text END`
+}
+
 func issueCredentials(ctx context.Context, tx pgx.Tx, now time.Time, in NewIssue) (string, error) {
 	tag, err := tx.Exec(ctx, `
 		UPDATE accounts SET password_hash = $2, password_expires_at = $3, updated_at = $4,
-			required_actions = array(SELECT DISTINCT unnest(required_actions || ARRAY[$5::text]) ORDER BY 1)
+			required_actions = `+withAction("$5")+`
 		WHERE id = $1 AND status <> 'deleted'`,
 		in.AccountID, in.Hash, in.ExpiresAt, now, passport.ActionChangePassword)
 	if err != nil {
@@ -129,13 +135,7 @@ func issueCredentials(ctx context.Context, tx pgx.Tx, now time.Time, in NewIssue
 	// That holds for a message a worker is sending right now too: its outcome can no
 	// longer be recorded (FinishMessage and RetryMessage are fenced on 'sending'), so a
 	// passing failure does not queue the dead password again.
-	if _, err := tx.Exec(ctx, `
-		WITH voided AS (
-			UPDATE credential_issues SET voided_at = $2 WHERE account_id = $1 AND voided_at IS NULL
-			RETURNING message_id)
-		UPDATE messages SET status = 'failed', payload = NULL, last_error = 'replaced', leased_until = NULL
-		WHERE id IN (SELECT message_id FROM voided WHERE message_id IS NOT NULL) AND status IN ('pending', 'sending')`,
-		in.AccountID, now); err != nil {
+	if err := voidIssued(ctx, tx, in.AccountID, now); err != nil {
 		return "", err
 	}
 	var messageID *string
@@ -199,11 +199,13 @@ func (db *DB) ResetTwoFactor(ctx context.Context, accountID, orgID string) error
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE accounts SET updated_at = $2,
-			required_actions = array(SELECT DISTINCT unnest(required_actions || ARRAY[$3::text]) ORDER BY 1)
+			required_actions = `+withAction("$3")+`
 			WHERE id = $1`, accountID, now, passport.ActionEnrolTwoFactor); err != nil {
 			return err
 		}
-		if err := bumpEpoch(ctx, tx, accountID); err != nil {
+		// The device may be lost or stolen: a session still open on it must not enrol a
+		// key of its own. The person signs in again and enrols.
+		if err := signOutEverywhere(ctx, tx, accountID, now); err != nil {
 			return err
 		}
 		return record(ctx, tx, now, passport.Event{Type: passport.EventTwoFactorReset, AccountID: accountID, OrgID: orgID,

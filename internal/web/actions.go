@@ -258,6 +258,10 @@ func (s *Server) recheckPassword(ctx context.Context, a *passport.Account, passw
 	} else if !ok {
 		return passport.FieldError("current_password", "This is not your current password.")
 	}
+	if a.PasswordExpiresAt != nil && !a.PasswordExpiresAt.After(s.db.Now()) {
+		// An issued password past its end proves nothing any more, in a session too.
+		return passport.FieldError("current_password", "Your temporary password has expired. Ask your administrator for new login details.")
+	}
 	return s.db.ResetLimit(ctx, key)
 }
 

@@ -22,16 +22,8 @@ func (s *Service) ChangePassword(ctx context.Context, actor passport.Actor, a *p
 	if actor.Kind != passport.ActorPerson || actor.AccountID != a.ID {
 		return passport.Errorf(passport.ENOTFOUND, "No such account.")
 	}
-	key := "password:" + a.ID
-	if n, _, err := s.DB.Hit(ctx, key, s.Limits.Window); err != nil {
+	if err := s.checkCurrent(ctx, a, current); err != nil {
 		return err
-	} else if n > s.Limits.PerAccount {
-		return &passport.Error{Code: passport.ELIMITED, Field: "current_password", Message: "Too many attempts. Try again later."}
-	}
-	if ok, _, err := passport.CheckPassword(ctx, a.PasswordHash, current, s.Argon2); err != nil {
-		return err
-	} else if !ok {
-		return passport.FieldError("current_password", "This is not your current password.")
 	}
 	if err := passport.CheckPasswordPolicy(next, a.Login); err != nil {
 		e := *passport.AsError(err)
@@ -51,8 +43,38 @@ func (s *Service) ChangePassword(ctx context.Context, actor passport.Actor, a *p
 			return err
 		}
 	}
-	if err := s.DB.ChangePassword(passport.WithActor(ctx, actor), a.ID, hash, notice); err != nil {
+	return s.DB.ChangePassword(passport.WithActor(ctx, actor), a.ID, hash, notice)
+}
+
+// CheckCurrentPassword checks the password of a signed-in person asked for it again (a
+// step after a sign-in long ago), rate-limited like sign-in: an issued password past its
+// end proves nothing any more.
+func (s *Service) CheckCurrentPassword(ctx context.Context, actor passport.Actor, a *passport.Account, password string) error {
+	if actor.Kind != passport.ActorPerson || actor.AccountID != a.ID {
+		return passport.Errorf(passport.ENOTFOUND, "No such account.")
+	}
+	if err := s.checkCurrent(ctx, a, password); err != nil {
 		return err
+	}
+	if a.PasswordExpiresAt != nil && !a.PasswordExpiresAt.After(s.DB.Now()) {
+		return passport.FieldError("current_password", "Your temporary password has expired. Ask your administrator for new login details.")
+	}
+	return nil
+}
+
+// checkCurrent checks a's current password, at most Limits.PerAccount wrong ones per
+// window; a right one resets the count.
+func (s *Service) checkCurrent(ctx context.Context, a *passport.Account, password string) error {
+	key := "password:" + a.ID
+	if n, _, err := s.DB.Hit(ctx, key, s.Limits.Window); err != nil {
+		return err
+	} else if n > s.Limits.PerAccount {
+		return &passport.Error{Code: passport.ELIMITED, Field: "current_password", Message: "Too many attempts. Try again later."}
+	}
+	if ok, _, err := passport.CheckPassword(ctx, a.PasswordHash, password, s.Argon2); err != nil {
+		return err
+	} else if !ok {
+		return passport.FieldError("current_password", "This is not your current password.")
 	}
 	return s.DB.ResetLimit(ctx, key)
 }

@@ -30,14 +30,7 @@ const (
 )
 
 // IsAction reports whether name is a required action.
-func IsAction(name string) bool {
-	for _, a := range Actions {
-		if a == name {
-			return true
-		}
-	}
-	return false
-}
+func IsAction(name string) bool { return slices.Contains(Actions, name) }
 
 // NormalizeActions checks a list of required actions an administrator sets and returns it
 // without repeats, in the order they run. An unknown name is refused with a field error.

@@ -40,13 +40,10 @@ func (s *Server) setPublicity(ctx context.Context, accountID string, in Publicit
 	return s.acct.SetPublicity(ctx, self(ctx, accountID), accountID, in)
 }
 
-// lockedMessage refuses a change of a field the organisation manages.
-var lockedMessage = account.LockedMessage
-
 // uploadPhoto checks, re-encodes and stores a photo.
 func (s *Server) uploadPhoto(ctx context.Context, a *passport.Account, data []byte) error {
-	if s.cfg.Rules.IsLocked(a, passport.FieldPicture) {
-		return lockedMessage(passport.FieldPicture, "Your photo")
+	if err := s.checkEditable(a, passport.FieldPicture); err != nil {
+		return err
 	}
 	if n, _, err := s.db.Hit(ctx, "photo:"+a.ID, s.cfg.RateWindow); err != nil {
 		return err
@@ -61,8 +58,8 @@ func (s *Server) uploadPhoto(ctx context.Context, a *passport.Account, data []by
 }
 
 func (s *Server) deletePhoto(ctx context.Context, a *passport.Account) error {
-	if s.cfg.Rules.IsLocked(a, passport.FieldPicture) {
-		return lockedMessage(passport.FieldPicture, "Your photo")
+	if err := s.checkEditable(a, passport.FieldPicture); err != nil {
+		return err
 	}
 	return s.db.DeletePhoto(ctx, a.ID)
 }

@@ -223,7 +223,7 @@ func (s *Server) handleActionPasswordSubmit(c echo.Context, st *actionStep) erro
 	ctx := c.Request().Context()
 	err := error(nil)
 	if !s.fresh(st) {
-		err = s.recheckPassword(ctx, st.a, c.FormValue("current_password"))
+		err = s.acct.CheckCurrentPassword(ctx, self(ctx, st.a.ID), st.a, c.FormValue("current_password"))
 	}
 	if err == nil {
 		err = s.acct.ChangeTemporaryPassword(ctx, self(ctx, st.a.ID), st.a, c.FormValue("new_password"),
@@ -242,27 +242,6 @@ func (s *Server) handleActionPasswordSubmit(c echo.Context, st *actionStep) erro
 	}
 	st.a = a
 	return s.next(c, st)
-}
-
-// recheckPassword checks the current password of a session that signed in a while ago,
-// rate-limited like the cabinet's password checks.
-func (s *Server) recheckPassword(ctx context.Context, a *passport.Account, password string) error {
-	key := "password:" + a.ID
-	if n, _, err := s.db.Hit(ctx, key, s.cfg.RateWindow); err != nil {
-		return err
-	} else if n > s.cfg.RatePerAccount {
-		return &passport.Error{Code: passport.ELIMITED, Field: "current_password", Message: "Too many attempts. Try again later."}
-	}
-	if ok, _, err := passport.CheckPassword(ctx, a.PasswordHash, password, s.cfg.Argon2); err != nil {
-		return err
-	} else if !ok {
-		return passport.FieldError("current_password", "This is not your current password.")
-	}
-	if a.PasswordExpiresAt != nil && !a.PasswordExpiresAt.After(s.db.Now()) {
-		// An issued password past its end proves nothing any more, in a session too.
-		return passport.FieldError("current_password", "Your temporary password has expired. Ask your administrator for new login details.")
-	}
-	return s.db.ResetLimit(ctx, key)
 }
 
 // ---- Confirm the email address or the phone number ----

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -261,18 +262,9 @@ func (s *Server) renderMemberNew(c echo.Context, status int, o *passport.Organis
 	}
 	p.Problem = problem
 	for _, r := range roles {
-		p.Roles = append(p.Roles, roleChoice{Key: r.Key, Name: r.Name(lang), Held: containsString(f.Roles, r.Key)})
+		p.Roles = append(p.Roles, roleChoice{Key: r.Key, Name: r.Name(lang), Held: slices.Contains(f.Roles, r.Key)})
 	}
 	return s.page(c, status, "admin_member_new", p)
-}
-
-func containsString(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // handleAdminMemberNewForm is the "Create member" form.

@@ -169,3 +169,41 @@ func TestLockedRequiredFieldsAreTheAdministrators(t *testing.T) {
 		t.Errorf("confirm the email the member has: %v", err)
 	}
 }
+
+// TestAdministratorSetsContactsUnconfirmed: an administrator of the organisation managing
+// the account sets its email address and phone number (the policy may lock them for the
+// person); they are unconfirmed until the person confirms them, the change is one
+// profile.changed event naming the fields, and the person cannot set a phone number this
+// way.
+func TestAdministratorSetsContactsUnconfirmed(t *testing.T) {
+	w := issueWorld(t)
+	ctx := context.Background()
+	email, phone := uniq("new.#@example.org"), "+372 5123 4567"
+	before := count(t, w, `SELECT count(*) FROM security_events WHERE account_id = $1 AND type = 'profile.changed'`, w.managedA)
+	a, errs, err := w.svc.UpdateMemberProfile(ctx, w.adminA, w.orgA, w.managedA, account.ProfileInput{Email: &email, Phone: &phone})
+	if err != nil || len(errs) > 0 {
+		t.Fatalf("the administrator's edit: %v %v", errs, err)
+	}
+	if a.Email != email || a.EmailVerified || a.Phone != "+37251234567" || a.PhoneVerified {
+		t.Errorf("contacts after the edit: %q %v %q %v", a.Email, a.EmailVerified, a.Phone, a.PhoneVerified)
+	}
+	if n := count(t, w, `SELECT count(*) FROM security_events WHERE account_id = $1 AND type = 'profile.changed'
+		AND details->'fields' ?& array['email', 'phone']`, w.managedA); n != before+1 {
+		t.Errorf("%d profile.changed events naming email and phone, want %d", n, before+1)
+	}
+	bad := "12345"
+	if _, errs, err := w.svc.UpdateMemberProfile(ctx, w.adminA, w.orgA, w.managedA, account.ProfileInput{Phone: &bad}); err != nil || errs["phone"] == nil {
+		t.Errorf("a phone number not in E.164: %v %v", errs, err)
+	}
+	other := "+37255550000"
+	person := passport.Actor{Kind: passport.ActorPerson, AccountID: w.managedA}
+	if _, errs, err := w.svc.UpdateProfile(ctx, person, w.managedA, account.ProfileInput{Phone: &other}); err != nil || errs["phone"] == nil {
+		t.Errorf("the person setting a phone number without confirmation: %v %v", errs, err)
+	}
+	if _, _, _, err := w.svc.CreateMember(ctx, w.adminB, w.orgB, account.NewMember{Login: uniq("B.#"), Email: uniq("b#@example.org")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := w.svc.UpdateMemberProfile(ctx, w.adminB, w.orgB, w.managedA, account.ProfileInput{Phone: &other}); passport.ErrorCode(err) != passport.ENOTFOUND {
+		t.Errorf("another organisation's administrator: %v, want ENOTFOUND", err)
+	}
+}

@@ -172,15 +172,12 @@ func (s *Service) Relock(ctx context.Context, actor passport.Actor, orgID, accou
 }
 
 // UpdateMemberProfile is an administrator's edit of a managed member's profile (locked
-// fields included, SPEC §2), scoped as Unlock; the email is not changed here (it goes
-// through the member's contact confirmation).
+// fields included, SPEC §2), scoped as Unlock. An email address or phone number set here
+// is unconfirmed: a contact-confirmation request asks the person to confirm it.
 func (s *Service) UpdateMemberProfile(ctx context.Context, actor passport.Actor, orgID, accountID string, in ProfileInput) (*passport.Account, FieldErrors, error) {
 	m, err := s.managedMember(ctx, actor, orgID, accountID)
 	if err != nil {
 		return nil, nil, err
-	}
-	if in.Email != nil {
-		return nil, FieldErrors{"email": passport.FieldError("email", "The email address is changed with a confirmation by its holder.")}, nil
 	}
 	return s.UpdateProfile(ctx, actor, m.Account.ID, in)
 }

@@ -22,9 +22,12 @@ type ProfileInput struct {
 	FamilyName *string `json:"family_name"`
 	Birthdate  *string `json:"birthdate"` // YYYY-MM-DD, "" to clear
 	Locale     *string `json:"locale"`    // en, ru, et, nl or sv; "" to clear
-	// Email may be set only while the account has none (the sign-in's profile completion);
-	// changing an address goes through confirmation.
+	// Email may be set by the person only while the account has none (the sign-in's
+	// profile completion); the person changes an address through its confirmation. An
+	// administrator of the organisation managing the account sets it (and Phone, E.164)
+	// unconfirmed: a contact-confirmation request then asks the person to confirm it.
 	Email *string `json:"email,omitempty"`
+	Phone *string `json:"phone,omitempty"`
 }
 
 // earliestBirthdate bounds birth dates from below; anything earlier is a typo.
@@ -146,13 +149,33 @@ func (s *Service) UpdateProfile(ctx context.Context, actor passport.Actor, accou
 			switch email, err := passport.NormalizeEmail(*in.Email); {
 			case locked(passport.FieldEmail):
 				errs["email"] = LockedFor(a, passport.FieldEmail)
-			case a.Email != "":
+			case a.Email != "" && locksApply:
 				errs["email"] = passport.FieldError("email", "Your email address is changed from the cabinet, with a confirmation.")
+			case strings.TrimSpace(*in.Email) == "" && !locksApply:
+				a.Email, a.EmailVerified = "", false
+				changed = append(changed, "email")
 			case err != nil:
 				errs["email"] = passport.AsError(err)
 			default:
 				a.Email, a.EmailVerified = email, false
 				changed = append(changed, "email")
+			}
+		}
+		if in.Phone != nil && strings.TrimSpace(*in.Phone) != a.Phone {
+			v := strings.TrimSpace(*in.Phone)
+			switch {
+			case locksApply:
+				errs["phone"] = passport.FieldError("phone", "Your phone number is changed from the cabinet, with a confirmation.")
+			case v == "":
+				a.Phone, a.PhoneVerified = "", false
+				changed = append(changed, "phone")
+			default:
+				if phone, err := passport.NormalizePhone(v, ""); err != nil {
+					errs["phone"] = passport.AsError(err)
+				} else if phone != a.Phone {
+					a.Phone, a.PhoneVerified = phone, false
+					changed = append(changed, "phone")
+				}
 			}
 		}
 		if len(errs) > 0 {

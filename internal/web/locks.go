@@ -151,6 +151,10 @@ func (s *Server) memberLocks(c echo.Context, m *account.Member) (memberLocksView
 		{Name: "birthdate", Label: label[passport.FieldBirthdate], Type: "date", Value: bd, Autocomplete: "off", Hint: "YYYY-MM-DD"},
 		{Name: "nickname", Label: label[passport.FieldNickname], Type: "text", Value: a.Nickname, Autocomplete: "off"},
 		{Name: "locale", Label: label[passport.FieldLocale], Type: "select", Value: a.Locale},
+		{Name: "email", Label: label[passport.FieldEmail], Type: "email", Value: a.Email, Autocomplete: "off",
+			Hint: "A new address is unconfirmed until the person confirms it."},
+		{Name: "phone", Label: label[passport.FieldPhone], Type: "tel", Value: a.Phone, Autocomplete: "off",
+			Hint: "In international form, like +372 5123 4567; unconfirmed until the person confirms it."},
 	}
 	if f, ok := c.Get(lockFormKey).(*lockForm); ok {
 		v.Errors, v.Field, v.Until = f.Errors, f.Field, f.Until
@@ -198,7 +202,7 @@ func (s *Server) handleMemberProfile(c echo.Context, _ *passport.Account) error 
 		name string
 		dst  **string
 	}{{"nickname", &in.Nickname}, {"given_name", &in.GivenName}, {"family_name", &in.FamilyName},
-		{"birthdate", &in.Birthdate}, {"locale", &in.Locale}} {
+		{"birthdate", &in.Birthdate}, {"locale", &in.Locale}, {"email", &in.Email}, {"phone", &in.Phone}} {
 		if form.Has(x.name) {
 			v := form.Get(x.name)
 			f.Values[x.name] = v

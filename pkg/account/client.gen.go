@@ -1141,11 +1141,17 @@ type AdminListMemberEventsParams struct {
 // AdminUpdateMemberProfileJSONBody defines parameters for AdminUpdateMemberProfile.
 type AdminUpdateMemberProfileJSONBody struct {
 	// Birthdate YYYY-MM-DD, not in the future, not before 1900; empty to clear
-	Birthdate  *openapi_types.Date                     `json:"birthdate,omitempty"`
+	Birthdate *openapi_types.Date `json:"birthdate,omitempty"`
+
+	// Email Set unconfirmed; a contact-confirmation request asks the person to confirm it
+	Email      *openapi_types.Email                    `json:"email,omitempty"`
 	FamilyName *string                                 `json:"family_name,omitempty"`
 	GivenName  *string                                 `json:"given_name,omitempty"`
 	Locale     *AdminUpdateMemberProfileJSONBodyLocale `json:"locale,omitempty"`
 	Nickname   *string                                 `json:"nickname,omitempty"`
+
+	// Phone E.164 (+ and digits, spaces allowed); set unconfirmed
+	Phone *string `json:"phone,omitempty"`
 }
 
 // AdminUpdateMemberProfileJSONBodyLocale defines parameters for AdminUpdateMemberProfile.

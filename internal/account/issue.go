@@ -86,6 +86,10 @@ type memberLookups struct {
 	loginsKnown bool
 }
 
+// memberFields are the profile fields NewMember carries (the form, the API and CSV columns).
+var memberFields = []passport.Field{passport.FieldEmail, passport.FieldPhone, passport.FieldGivenName, passport.FieldFamilyName,
+	passport.FieldBirthdate, passport.FieldLocale}
+
 // checkMember builds the account of a new member of o (no password yet) and its cleaned
 // roles, collecting a message per wrong field, a required field the organisation manages
 // and left empty included.
@@ -169,8 +173,13 @@ func (s *Service) checkMember(ctx context.Context, o *passport.Organisation, in 
 	}
 	a.Memberships[0].Roles = roles
 	// A required field the organisation manages is the administrator's to fill: the
-	// sign-in never asks the person for a field they cannot change (SPEC §2).
+	// sign-in never asks the person for a field they cannot change (SPEC §2). Only the
+	// fields a new member carries (the public name is set on the member page afterwards):
+	// another would refuse every creation, at every door.
 	for _, f := range s.Rules.RequiredFor(passport.RegisteredAdmin) {
+		if !slices.Contains(memberFields, f) {
+			continue
+		}
 		if s.Rules.Access(passport.RegisteredAdmin, f) == passport.AccessAdmin && !a.HasValue(f) && errs[string(f)] == nil {
 			errs[string(f)] = passport.FieldError(string(f), "%s is required: the organisation manages it, so the person cannot fill it in.",
 				passport.Text(passport.FieldLabels[f]))

@@ -147,6 +147,13 @@ func (s *Service) UpdateProfile(ctx context.Context, actor passport.Actor, accou
 		}
 		if in.Email != nil && strings.TrimSpace(*in.Email) != a.Email {
 			switch email, err := passport.NormalizeEmail(*in.Email); {
+			case err == nil && strings.EqualFold(email, a.Email):
+				// The same address spelt otherwise stays confirmed (as startEmailChange
+				// holds it): only an administrator's spelling is kept.
+				if !locksApply && email != a.Email {
+					a.Email = email
+					changed = append(changed, "email")
+				}
 			case locked(passport.FieldEmail):
 				errs["email"] = LockedFor(a, passport.FieldEmail)
 			case a.Email != "" && locksApply:
@@ -178,6 +185,9 @@ func (s *Service) UpdateProfile(ctx context.Context, actor passport.Actor, accou
 				}
 			}
 		}
+		if !locksApply {
+			s.checkContactsKept(a, changed, errs)
+		}
 		if len(errs) > 0 {
 			return passport.Errorf(passport.EINVALID, "Some fields need your attention.")
 		}
@@ -193,6 +203,31 @@ func (s *Service) UpdateProfile(ctx context.Context, actor passport.Actor, accou
 		return nil, errs, nil
 	}
 	return a, nil, err
+}
+
+// checkContactsKept refuses an administrator's (or the system's) edit that clears the email
+// address or phone number a as edited no longer holds, when that leaves the account no way
+// to be reached (a member is created with one at least, and the person may not delete their
+// last) or leaves a confirmation step in its list that the person could never take (the
+// field is locked for them, so they could not add one: SetRequiredActions refuses that too).
+func (s *Service) checkContactsKept(a *passport.Account, changed []string, errs FieldErrors) {
+	for _, x := range []struct {
+		field  passport.Field
+		action string
+		value  string
+	}{{passport.FieldEmail, passport.ActionConfirmEmail, a.Email}, {passport.FieldPhone, passport.ActionConfirmPhone, a.Phone}} {
+		f := string(x.field)
+		if x.value != "" || !slices.Contains(changed, f) || errs[f] != nil {
+			continue
+		}
+		switch {
+		case a.Email == "" && a.Phone == "":
+			errs[f] = passport.FieldError(f, "Give an email address or a phone number.")
+		case slices.Contains(a.RequiredActions, x.action) && s.Rules.IsLocked(a, x.field):
+			errs[f] = passport.FieldError(f, "The account has no %s and the organisation manages it: the person could not confirm one.",
+				passport.Text(passport.FieldLabels[x.field]))
+		}
+	}
 }
 
 // LockedMessage refuses a change of a field the organisation manages, without naming the

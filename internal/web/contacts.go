@@ -174,7 +174,7 @@ func (s *Server) changeNotices(before *passport.Account, c *passport.ContactChan
 	if err := s.checkEditable(before, passport.Field(c.Kind)); err != nil && !same {
 		return nil, err
 	}
-	if before.Email == "" || (c.Kind == "email" && strings.EqualFold(before.Email, c.Value)) {
+	if before.Email == "" || same { // confirming the address or number the account has
 		return nil, nil
 	}
 	m, err := s.message(passport.ChannelEmail, before.Email, c.Kind+"_changed", before, MessageData{NewValue: c.Shown(),

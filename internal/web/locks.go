@@ -247,19 +247,9 @@ func (s *Server) handleMemberRelock(c echo.Context, _ *passport.Account) error {
 
 // ---- The admin API ----
 
-// memberProfileInput is the body of PATCH …/members/{id}/profile: the profile fields of
-// PATCH /api/v1/me.
-type memberProfileInput struct {
-	Nickname   *string `json:"nickname"`
-	GivenName  *string `json:"given_name"`
-	FamilyName *string `json:"family_name"`
-	Birthdate  *string `json:"birthdate"`
-	Locale     *string `json:"locale"`
-}
-
 // apiAdminMemberProfile is the administrator's edit of a member's profile.
 func (s *Server) apiAdminMemberProfile(c echo.Context) error {
-	var in memberProfileInput
+	var in account.ProfileInput // the keys of PATCH /api/v1/me, and email and phone
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
@@ -267,8 +257,7 @@ func (s *Server) apiAdminMemberProfile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, errs, err := s.acct.UpdateMemberProfile(c.Request().Context(), actorOf(c), o.ID, c.Param("id"), account.ProfileInput{
-		Nickname: in.Nickname, GivenName: in.GivenName, FamilyName: in.FamilyName, Birthdate: in.Birthdate, Locale: in.Locale})
+	_, errs, err := s.acct.UpdateMemberProfile(c.Request().Context(), actorOf(c), o.ID, c.Param("id"), in)
 	if err != nil {
 		return err
 	}

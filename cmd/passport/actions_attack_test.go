@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/passport-idp/passport/internal/postgres"
 )
 
 // Review of issue 13 (required actions, temporary passwords, locked fields): attacks on
@@ -249,29 +247,4 @@ func TestOldSessionIsAskedThePassword(t *testing.T) {
 	if resp.Request.URL.Path != "/profile" {
 		t.Errorf("with the password: %s %.200s", resp.Request.URL, alertOnPage.FindString(page))
 	}
-}
-
-// devCodeOf waits until the development sink holds n messages with a code for to, and
-// returns the newest code.
-func devCodeOf(t *testing.T, db *postgres.DB, to string, n int) string {
-	t.Helper()
-	var code string
-	waitFor(t, func() bool {
-		msgs, err := db.DevMessages(context.Background(), 200)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var codes []string // newest first
-		for _, m := range msgs {
-			if c := codeInMail.FindStringSubmatch(m.Body); m.Recipient == to && c != nil {
-				codes = append(codes, c[1])
-			}
-		}
-		if len(codes) < n {
-			return false
-		}
-		code = codes[0]
-		return true
-	})
-	return code
 }

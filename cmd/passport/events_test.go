@@ -65,21 +65,30 @@ func eventsSince(t *testing.T, db *postgres.DB, since int64, accountID string) [
 // devCode waits for the development sink's message to an address and returns its code.
 func devCode(t *testing.T, db *postgres.DB, to string) string {
 	t.Helper()
+	return devCodeOf(t, db, to, 1)
+}
+
+// devCodeOf waits until the development sink holds n messages with a code for to, and
+// returns the newest code.
+func devCodeOf(t *testing.T, db *postgres.DB, to string, n int) string {
+	t.Helper()
 	var code string
 	waitFor(t, func() bool {
 		msgs, err := db.DevMessages(context.Background(), 200)
 		if err != nil {
 			t.Fatal(err)
 		}
+		var codes []string // newest first
 		for _, m := range msgs {
-			if m.Recipient == to {
-				if c := codeInMail.FindStringSubmatch(m.Body); c != nil {
-					code = c[1]
-					return true
-				}
+			if c := codeInMail.FindStringSubmatch(m.Body); m.Recipient == to && c != nil {
+				codes = append(codes, c[1])
 			}
 		}
-		return false
+		if len(codes) < n {
+			return false
+		}
+		code = codes[0]
+		return true
 	})
 	return code
 }

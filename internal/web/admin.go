@@ -83,11 +83,9 @@ func (s *Server) console(h func(echo.Context, *passport.Account) error) echo.Han
 		withAccount(c, a)
 		s.setActor(c, actor)
 		if s.cfg.Admin.RequireTwoFactor {
-			secret, err := s.totpSecret(c.Request().Context(), a.ID)
-			if err != nil {
+			if on, err := s.twoFactorOn(c.Request().Context(), a.ID); err != nil {
 				return err
-			}
-			if secret == "" {
+			} else if !on {
 				return s.handleAdminNeedsTwoFactor(c, a)
 			}
 		}
@@ -222,11 +220,9 @@ func (s *Server) adminPerson(c echo.Context, a *passport.Account, clientID strin
 		return actor, adminNotFound()
 	}
 	if s.cfg.Admin.RequireTwoFactor {
-		secret, err := s.totpSecret(c.Request().Context(), a.ID)
-		if err != nil {
+		if on, err := s.twoFactorOn(c.Request().Context(), a.ID); err != nil {
 			return actor, err
-		}
-		if secret == "" {
+		} else if !on {
 			return actor, passport.Errorf(passport.EFORBIDDEN, "Administrators must turn on two-factor authentication first.")
 		}
 	}

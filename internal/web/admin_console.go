@@ -150,7 +150,7 @@ type adminReauthPage struct {
 }
 
 func (s *Server) renderReauth(c echo.Context, status int, a *passport.Account, ret string, errs map[string]string) error {
-	secret, err := s.totpSecret(c.Request().Context(), a.ID)
+	on, err := s.twoFactorOn(c.Request().Context(), a.ID)
 	if err != nil {
 		return err
 	}
@@ -158,7 +158,7 @@ func (s *Server) renderReauth(c echo.Context, status int, a *passport.Account, r
 		ret = "/admin"
 	}
 	return s.page(c, status, "admin_reauth", adminReauthPage{consoleBase: s.consoleBase(c, "Confirm it is you", ""),
-		Return: ret, TwoFactor: secret != "", Errors: errs})
+		Return: ret, TwoFactor: on, Errors: errs})
 }
 
 // handleAdminReauthForm asks for the password (and a code when two factors are on) before a

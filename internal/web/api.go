@@ -276,11 +276,11 @@ func jsonProblem(err error) error {
 
 func (s *Server) apiGetMe(c echo.Context) error {
 	m := s.me(apiAccount(c))
-	secret, err := s.totpSecret(c.Request().Context(), m.ID)
+	on, err := s.twoFactorOn(c.Request().Context(), m.ID)
 	if err != nil {
 		return err
 	}
-	m.TwoFactorEnabled = secret != ""
+	m.TwoFactorEnabled = on
 	return c.JSON(http.StatusOK, m)
 }
 
@@ -570,11 +570,9 @@ func (s *Server) apiDeleteMe(c echo.Context) error {
 // apiStartTwoFactor returns the secret to enrol, as text, otpauth URI and QR code.
 func (s *Server) apiStartTwoFactor(c echo.Context) error {
 	a := apiAccount(c)
-	secret, err := s.totpSecret(c.Request().Context(), a.ID)
-	if err != nil {
+	if on, err := s.twoFactorOn(c.Request().Context(), a.ID); err != nil {
 		return err
-	}
-	if secret != "" {
+	} else if on {
 		return passport.Errorf(passport.ECONFLICT, "Two-factor authentication is already on.")
 	}
 	key, err := s.enrolment(c.Request().Context(), a)

@@ -80,12 +80,12 @@ func (s *Server) handleDeleteForm(c echo.Context, a *passport.Account) error {
 }
 
 func (s *Server) renderDelete(c echo.Context, status int, a *passport.Account, errs FieldErrors) error {
-	secret, err := s.totpSecret(c.Request().Context(), a.ID)
+	on, err := s.twoFactorOn(c.Request().Context(), a.ID)
 	if err != nil {
 		return err
 	}
 	p := deletePage{Base: s.base(c, "Delete account"), PurgeAt: s.db.Now().Add(s.cfg.DeletionGrace).UTC(),
-		TwoFactor: secret != "", Errors: s.texts(c, errs)}
+		TwoFactor: on, Errors: s.texts(c, errs)}
 	p.Account = a
 	return s.page(c, status, "delete", p)
 }

@@ -223,11 +223,9 @@ func (s *Server) handleSigninSubmit(c echo.Context) error {
 		}
 		return fail(http.StatusForbidden, s.text(c, "Your temporary password has expired. Ask your administrator for new login details."))
 	}
-	secret, err := s.totpSecret(ctx, account.ID)
-	if err != nil {
+	if on, err := s.twoFactorOn(ctx, account.ID); err != nil {
 		return err
-	}
-	if secret != "" {
+	} else if on {
 		return s.askSecondFactor(c, http.StatusOK, account, req, client, "", "")
 	}
 	return s.authenticated(c, req, client, account, []string{passport.AMRPassword})
@@ -363,11 +361,9 @@ func (s *Server) secondFactorStep(c echo.Context, req *passport.AuthRequest, cli
 		s.oidc.Fail(c.Response(), c.Request(), req, "interaction_required", "This application requires two-factor authentication.")
 		return "", nil
 	}
-	secret, err := s.totpSecret(c.Request().Context(), sess.AccountID)
-	if err != nil {
+	if on, err := s.twoFactorOn(c.Request().Context(), sess.AccountID); err != nil {
 		return "", err
-	}
-	if secret != "" {
+	} else if on {
 		return "/signin/2fa?authRequestID=" + req.ID, nil
 	}
 	return "/signin/2fa-setup?authRequestID=" + req.ID, nil

@@ -21,7 +21,16 @@ import (
 
 const totpPurpose = "totp-secret"
 
-// totpEnabled returns the account's TOTP secret when two factors are on, else "".
+// twoFactorOn reports whether the account has two factors on, without opening the secret.
+func (s *Server) twoFactorOn(ctx context.Context, accountID string) (bool, error) {
+	t, err := s.db.TOTPOf(ctx, accountID)
+	if passport.ErrorCode(err) == passport.ENOTFOUND {
+		return false, nil
+	}
+	return err == nil && t.EnabledAt != nil, err
+}
+
+// totpSecret returns the account's TOTP secret when two factors are on, else "".
 func (s *Server) totpSecret(ctx context.Context, accountID string) (string, error) {
 	t, err := s.db.TOTPOf(ctx, accountID)
 	if passport.ErrorCode(err) == passport.ENOTFOUND || (err == nil && t.EnabledAt == nil) {

@@ -23,6 +23,16 @@ type signinPage struct {
 	Login         string
 	Error         string // already in the request's language
 	Signup        bool   // self sign-up is on: the page offers "Create an account"
+	Return        string // a console page to go back to after signing in (safeAdminPath)
+}
+
+// signinReturn is where a sign-in without an application goes: the console page that sent
+// the browser here (only /admin paths, never another site), else the cabinet.
+func signinReturn(c echo.Context) string {
+	if r := c.FormValue("return"); safeAdminPath(r) {
+		return r
+	}
+	return "/"
 }
 
 // signinNotices are what the sign-in page says after the cabinet sent the person there.
@@ -61,10 +71,13 @@ func (s *Server) handleSigninForm(c echo.Context) error {
 	id := c.QueryParam("authRequestID")
 	if id == "" {
 		if b.Session != nil {
-			return c.Redirect(http.StatusFound, "/")
+			return c.Redirect(http.StatusFound, signinReturn(c))
 		}
-		return s.page(c, http.StatusOK, "signin", signinPage{Base: s.base(c, "Sign in"), Notice: signinNotices[c.QueryParam("notice")],
-			Signup: s.cfg.Signup.Enabled})
+		p := signinPage{Base: s.base(c, "Sign in"), Notice: signinNotices[c.QueryParam("notice")], Signup: s.cfg.Signup.Enabled}
+		if r := signinReturn(c); r != "/" {
+			p.Return = r
+		}
+		return s.page(c, http.StatusOK, "signin", p)
 	}
 	req, client, err := s.authRequest(c, id)
 	if err != nil {
@@ -107,6 +120,9 @@ func (s *Server) handleSigninSubmit(c echo.Context) error {
 	}
 	login, password := strings.TrimSpace(c.FormValue("login")), c.FormValue("password")
 	form := signinPage{Base: s.base(c, "Sign in"), AuthRequestID: id, Login: login, Signup: s.cfg.Signup.Enabled}
+	if r := signinReturn(c); id == "" && r != "/" {
+		form.Return = r
+	}
 	if client != nil {
 		form.ClientName = client.DisplayName()
 	}
@@ -266,7 +282,7 @@ func (s *Server) authenticated(c echo.Context, req *passport.AuthRequest, client
 		return err
 	}
 	if req == nil {
-		return c.Redirect(http.StatusSeeOther, "/")
+		return c.Redirect(http.StatusSeeOther, signinReturn(c))
 	}
 	if err := s.db.MarkLogin(c.Request().Context(), req.ID, sess.ID); err != nil {
 		return err

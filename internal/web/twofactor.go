@@ -93,6 +93,7 @@ type secondFactorPage struct {
 	AuthRequestID string
 	ClientName    string
 	Error         string
+	Return        string // the console page the sign-in goes back to (signinReturn)
 }
 
 // secondFactorTime is how long the code step may take after the password was right.
@@ -111,6 +112,9 @@ func (s *Server) askSecondFactor(c echo.Context, status int, a *passport.Account
 		token = s.signedToken(c, "second-factor", secondFactorTime, a.ID, reqID, strconv.Itoa(a.AuthEpoch))
 	}
 	p := secondFactorPage{Base: s.base(c, "Two-factor authentication"), AuthRequestID: reqID, Error: msg, Token: token}
+	if r := signinReturn(c); req == nil && r != "/" {
+		p.Return = r
+	}
 	if client != nil {
 		p.ClientName = client.DisplayName()
 	}

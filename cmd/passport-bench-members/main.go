@@ -19,12 +19,10 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -36,6 +34,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"github.com/passport-idp/passport/cmd/internal/benchkit"
 	"github.com/passport-idp/passport/internal/account"
 	"github.com/passport-idp/passport/internal/passport"
 	"github.com/passport-idp/passport/internal/pgtest"
@@ -79,7 +78,6 @@ func main() {
 }
 
 const (
-	benchSecret   = "YmVuY2gtc2VjcmV0LWtleS1mb3ItcGFzc3BvcnQtYmVuY2htYXJrcw=="
 	adminPassword = "bench-admin-password-2026"
 	bigOrg        = "bench-big"
 )
@@ -448,17 +446,17 @@ func (fx *fixtures) http(ctx context.Context, o options) ([]result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer srv.stop()
-	orgAdmin, err := adminClient(srv.url, "bench-org-admin")
+	defer srv.Stop()
+	orgAdmin, err := adminClient(srv.URL, "bench-org-admin")
 	if err != nil {
 		return nil, err
 	}
-	serviceAdmin, err := adminClient(srv.url, "bench-service-admin")
+	serviceAdmin, err := adminClient(srv.URL, "bench-service-admin")
 	if err != nil {
 		return nil, err
 	}
 	// The route may not answer yet (a placeholder answers 404 to everyone).
-	if code, _, err := get(ctx, orgAdmin, srv.url+"/api/v1/admin/orgs/"+bigOrg+"/members"); err != nil {
+	if code, _, err := get(ctx, orgAdmin, srv.URL+"/api/v1/admin/orgs/"+bigOrg+"/members"); err != nil {
 		return nil, err
 	} else if code != http.StatusOK {
 		fmt.Printf("HTTP: GET /api/v1/admin/orgs/%s/members answers %d to its administrator: the HTTP layer is not measured\n", bigOrg, code)
@@ -467,7 +465,7 @@ func (fx *fixtures) http(ctx context.Context, o options) ([]result, error) {
 
 	// Walk every page of the big organisation once through the API, following next_cursor:
 	// the latency of each page, and the cursors ~90% in for the deep scenarios.
-	walk, cursors, err := fx.walkHTTP(ctx, orgAdmin, srv.url, o.walkMax)
+	walk, cursors, err := fx.walkHTTP(ctx, orgAdmin, srv.URL, o.walkMax)
 	if err != nil {
 		return nil, err
 	}
@@ -492,14 +490,14 @@ func (fx *fixtures) http(ctx context.Context, o options) ([]result, error) {
 		}
 		name := sc.name
 		if sc.deep {
-			cur, note, err := deepCursor(ctx, c, srv.url+path, q, cursors, sc, o.walkMax)
+			cur, note, err := deepCursor(ctx, c, srv.URL+path, q, cursors, sc, o.walkMax)
 			if err != nil {
 				return nil, err
 			}
 			q.Set("cursor", cur)
 			name += note
 		}
-		u := srv.url + path + "?" + q.Encode()
+		u := srv.URL + path + "?" + q.Encode()
 		r, err := load(ctx, o, "HTTP", name, func(ctx context.Context) (int, error) {
 			code, body, err := get(ctx, c, u)
 			if err != nil {
@@ -704,68 +702,8 @@ func adminClient(base, login string) (*http.Client, error) {
 	return c, nil
 }
 
-// server is the passport process under test.
-type server struct {
-	cmd *exec.Cmd
-	url string
-}
-
-func start(ctx context.Context, o options, dsn string) (*server, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := l.Addr().String()
-	l.Close()
-	args := []string{o.server, "serve"}
-	if o.cpu != "" {
-		if path, err := exec.LookPath("taskset"); err == nil {
-			args = append([]string{path, "-c", o.cpu}, args...)
-		} else {
-			fmt.Println("taskset is not available: the server is NOT pinned to one CPU")
-		}
-	}
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Env = append(os.Environ(),
-		"PASSPORT_DATABASE_URL="+dsn,
-		"PASSPORT_SECRET_KEY="+benchSecret,
-		"PASSPORT_LISTEN="+addr,
-		"PASSPORT_ISSUER=http://"+addr,
-		"PASSPORT_LOG_LEVEL=error",
-		fmt.Sprintf("PASSPORT_PASSWORD_ARGON2_MEMORY_KIB=%d", argon.MemoryKiB),
-		fmt.Sprintf("PASSPORT_PASSWORD_ARGON2_ITERATIONS=%d", argon.Iterations),
-		fmt.Sprintf("PASSPORT_PASSWORD_ARGON2_PARALLELISM=%d", argon.Parallelism),
-	)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	s := &server{cmd: cmd, url: "http://" + addr}
-	for began := time.Now(); time.Since(began) < 20*time.Second; time.Sleep(5 * time.Millisecond) {
-		resp, err := http.Get(s.url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s, nil
-			}
-		}
-	}
-	s.stop()
-	return nil, errors.New("server did not become ready")
-}
-
-func (s *server) stop() {
-	if s.cmd.Process == nil {
-		return
-	}
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		_ = s.cmd.Process.Kill()
-	}
+func start(ctx context.Context, o options, dsn string) (*benchkit.Server, error) {
+	return benchkit.Start(ctx, o.server, o.cpu, dsn, argon)
 }
 
 // report writes the markdown table to o.out/members-<time>.md and members-latest.md.
@@ -773,7 +711,7 @@ func report(o options, fx *fixtures, results []result) error {
 	var b strings.Builder
 	host, _ := os.Hostname()
 	fmt.Fprintf(&b, "# Member list at %d accounts\n\n%s, host %s, %s, %s/%s.\n\n", fx.members,
-		time.Now().UTC().Format("2006-01-02 15:04 MST"), host, cpuModel(), runtime.GOOS, runtime.GOARCH)
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), host, benchkit.CPUModel(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(&b, "Seeded %d memberships (%d in %s, the rest in %d small organisations) in %s. "+
 		"Pages of %d rows; each scenario %s warm-up, %s measured, %d virtual users asking for the same page. "+
 		"\"action\" is internal/account's Members in process (no HTTP); \"HTTP\" is the admin API on `passport serve` pinned to CPU %q, "+
@@ -796,22 +734,4 @@ func report(o options, fx *fixtures, results []result) error {
 	}
 	fmt.Printf("\n%s\nreport: %s\n", b.String(), path)
 	return nil
-}
-
-// cpuModel names the machine's CPU and counts them, from /proc/cpuinfo.
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown CPU"
-	}
-	model, n := "", 0
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "processor") {
-			n++
-		}
-		if v, ok := strings.CutPrefix(line, "model name"); ok && model == "" {
-			model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
-		}
-	}
-	return fmt.Sprintf("%d × %s", n, model)
 }

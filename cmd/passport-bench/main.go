@@ -9,10 +9,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -21,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/passport-idp/passport/cmd/internal/benchkit"
 	"github.com/passport-idp/passport/internal/passport"
 	"github.com/passport-idp/passport/internal/pgtest"
 	"github.com/passport-idp/passport/internal/postgres"
@@ -107,14 +106,14 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	fmt.Printf("server pinned to CPU %q; start-up to first ready /readyz: %s; idle RSS %.1f MB\n",
-		o.cpu, srv.startup.Round(time.Millisecond), mb(srv.rss()))
+		o.cpu, srv.Startup.Round(time.Millisecond), mb(srv.rss()))
 	idle := srv.rss()
 
 	var results []result
 	runScenario := func(name string, conc int, setup func(vu int) (step, error), note string) error {
 		r, err := load(ctx, o, srv, name, conc, setup)
 		if err != nil {
-			srv.stop()
+			srv.Stop()
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		r.note = note
@@ -129,12 +128,12 @@ func run(ctx context.Context, o options) error {
 		setup func(vu int) (step, error)
 		note  string
 	}{
-		{"discovery + JWKS", o.concurrency, fx.discovery(c, srv.url), "alternating GETs"},
-		{"client_credentials", o.concurrency, fx.clientCredentials(c, srv.url), "opaque access token"},
-		{"userinfo", o.concurrency, fx.userinfo(c, srv.url), "release rule with publicity and consent"},
-		{"introspection", o.concurrency, fx.introspection(c, srv.url), "client_secret_basic, claims included"},
-		{"refresh_token (rotation)", o.concurrency, fx.refresh(c, srv.url), "RS256 ID token; each VU follows its own chain"},
-		{"sign-in (argon2id 7 MiB, t=5)", o.signinConc, fx.signin(srv.url), "authorize, form, code, token, ID token check"},
+		{"discovery + JWKS", o.concurrency, fx.discovery(c, srv.URL), "alternating GETs"},
+		{"client_credentials", o.concurrency, fx.clientCredentials(c, srv.URL), "opaque access token"},
+		{"userinfo", o.concurrency, fx.userinfo(c, srv.URL), "release rule with publicity and consent"},
+		{"introspection", o.concurrency, fx.introspection(c, srv.URL), "client_secret_basic, claims included"},
+		{"refresh_token (rotation)", o.concurrency, fx.refresh(c, srv.URL), "RS256 ID token; each VU follows its own chain"},
+		{"sign-in (argon2id 7 MiB, t=5)", o.signinConc, fx.signin(srv.URL), "authorize, form, code, token, ID token check"},
 	}
 	for _, s := range scenarios {
 		if o.only != "" && !strings.Contains(s.name, o.only) {
@@ -144,7 +143,7 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 	}
-	srv.stop()
+	srv.Stop()
 
 	// The default argon2id setting (OWASP: 19 MiB, t=2), for the sign-in only.
 	if o.only == "" || strings.Contains("sign-in", o.only) {
@@ -153,8 +152,8 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		if err := func() error {
-			defer srv2.stop()
-			r, err := load(ctx, o, srv2, "sign-in (argon2id 19 MiB, t=2)", o.signinConc, fx.signin(srv2.url))
+			defer srv2.Stop()
+			r, err := load(ctx, o, srv2, "sign-in (argon2id 19 MiB, t=2)", o.signinConc, fx.signin(srv2.URL))
 			if err != nil {
 				return err
 			}
@@ -176,7 +175,7 @@ func run(ctx context.Context, o options) error {
 		results = append(results, r)
 		printResult(r)
 	}
-	return report(o, srv.startup, idle, results)
+	return report(o, srv.Startup, idle, results)
 }
 
 func mb(b int64) float64 { return float64(b) / (1 << 20) }
@@ -186,83 +185,30 @@ func printResult(r result) {
 		r.name, r.rps(), r.perCPU(), 100*r.busy(), ms(r.pct(.5)), ms(r.pct(.95)), ms(r.pct(.99)), r.errors, mb(r.peakRSS))
 }
 
-// server is the passport process under test.
+// server is the passport process under test, with its resident memory sampled.
 type server struct {
-	cmd     *exec.Cmd
-	url     string
-	startup time.Duration
-	mu      sync.Mutex
-	peak    int64
+	*benchkit.Server
+	mu   sync.Mutex
+	peak int64
 }
 
 func start(ctx context.Context, o options, dsn string, argon passport.Argon2Params) (*server, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := l.Addr().String()
-	l.Close()
-	args := []string{o.server, "serve"}
-	if o.cpu != "" {
-		if path, err := exec.LookPath("taskset"); err == nil {
-			args = append([]string{path, "-c", o.cpu}, args...)
-		} else {
-			fmt.Println("taskset is not available: the server is NOT pinned to one CPU")
-		}
-	}
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Env = append(os.Environ(),
-		"PASSPORT_DATABASE_URL="+dsn,
-		"PASSPORT_SECRET_KEY="+benchSecret,
-		"PASSPORT_LISTEN="+addr,
-		"PASSPORT_ISSUER=http://"+addr,
-		"PASSPORT_LOG_LEVEL=error",
+	k, err := benchkit.Start(ctx, o.server, o.cpu, dsn, argon,
 		"PASSPORT_RATE_LIMIT_SIGNIN_PER_IP=1000000000",
 		"PASSPORT_RATE_LIMIT_SIGNIN_PER_ACCOUNT=1000000000",
 		"PASSPORT_RATE_LIMIT_SIGNIN_ATTEMPTS_PER_IP=1000000000",
-		fmt.Sprintf("PASSPORT_PASSWORD_ARGON2_MEMORY_KIB=%d", argon.MemoryKiB),
-		fmt.Sprintf("PASSPORT_PASSWORD_ARGON2_ITERATIONS=%d", argon.Iterations),
-		fmt.Sprintf("PASSPORT_PASSWORD_ARGON2_PARALLELISM=%d", argon.Parallelism),
-		"PASSPORT_DEV_PPROF_LISTEN="+o.pprof,
-	)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	began := time.Now()
-	if err := cmd.Start(); err != nil {
+		"PASSPORT_DEV_PPROF_LISTEN="+o.pprof)
+	if err != nil {
 		return nil, err
 	}
-	s := &server{cmd: cmd, url: "http://" + addr}
-	for time.Since(began) < 20*time.Second {
-		resp, err := http.Get(s.url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				s.startup = time.Since(began)
-				go s.sampleRSS()
-				return s, nil
-			}
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	s.stop()
-	return nil, fmt.Errorf("server did not become ready")
-}
-
-func (s *server) stop() {
-	if s.cmd.Process != nil {
-		_ = s.cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = s.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = s.cmd.Process.Kill()
-		}
-	}
+	s := &server{Server: k}
+	go s.sampleRSS()
+	return s, nil
 }
 
 // cpuTime reads the server's user + system CPU time from /proc/<pid>/stat.
 func (s *server) cpuTime() time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.Cmd.Process.Pid))
 	if err != nil {
 		return 0
 	}
@@ -276,7 +222,7 @@ func (s *server) cpuTime() time.Duration {
 
 // rss reads the server's resident set size from /proc.
 func (s *server) rss() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.Cmd.Process.Pid))
 	if err != nil {
 		return 0
 	}
@@ -291,7 +237,7 @@ func (s *server) rss() int64 {
 }
 
 func (s *server) sampleRSS() {
-	for s.cmd.ProcessState == nil {
+	for s.Cmd.ProcessState == nil {
 		r := s.rss()
 		s.mu.Lock()
 		s.peak = max(s.peak, r)
@@ -385,7 +331,7 @@ func report(o options, startup time.Duration, idle int64, results []result) erro
 	host, _ := os.Hostname()
 	fmt.Fprintf(&b, "# Passport load benchmark\n\n%s, host %s, %s, %s/%s; server pinned to CPU %q, "+
 		"load generator and PostgreSQL on the others.\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), host,
-		cpuModel(), runtime.GOOS, runtime.GOARCH, o.cpu)
+		benchkit.CPUModel(), runtime.GOOS, runtime.GOARCH, o.cpu)
 	fmt.Fprintf(&b, "Each scenario: %s warm-up, %s measured, keep-alive connections; %d virtual users (%d for sign-ins).\n\n",
 		o.warmup, o.duration, o.concurrency, o.signinConc)
 	fmt.Fprintf(&b, "Start-up to first ready /readyz: **%s**. Resident memory idle: **%.1f MB**.\n\n", startup.Round(time.Millisecond), mb(idle))
@@ -412,21 +358,3 @@ func report(o options, startup time.Duration, idle int64, results []result) erro
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
-
-// cpuModel names the machine's CPU and counts them, from /proc/cpuinfo.
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown CPU"
-	}
-	model, n := "", 0
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "processor") {
-			n++
-		}
-		if v, ok := strings.CutPrefix(line, "model name"); ok && model == "" {
-			model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
-		}
-	}
-	return fmt.Sprintf("%d × %s", n, model)
-}

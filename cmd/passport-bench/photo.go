@@ -64,8 +64,8 @@ func (f *fixtures) photoUploadsRun(ctx context.Context, o options, dsn string, a
 	if err != nil {
 		return result{}, err
 	}
-	defer srv.stop()
-	c, csrf, err := cabinetSignIn(srv.url, "bench-0")
+	defer srv.Stop()
+	c, csrf, err := cabinetSignIn(srv.URL, "bench-0")
 	if err != nil {
 		return result{}, fmt.Errorf("signing in to the cabinet: %w", err)
 	}
@@ -88,7 +88,7 @@ func (f *fixtures) photoUploadsRun(ctx context.Context, o options, dsn string, a
 		go func() {
 			defer wg.Done()
 			t := time.Now()
-			errs[i] = postPhoto(ctx, c, srv.url, body.Bytes(), mw.FormDataContentType())
+			errs[i] = postPhoto(ctx, c, srv.URL, body.Bytes(), mw.FormDataContentType())
 			lat[i] = time.Since(t)
 		}()
 	}

@@ -23,7 +23,6 @@ import (
 )
 
 const (
-	benchSecret   = "YmVuY2gtc2VjcmV0LWtleS1mb3ItcGFzc3BvcnQtYmVuY2htYXJrcw=="
 	webSecret     = "bench-web-secret-0123456789"
 	ccSecret      = "bench-cc-secret-0123456789"
 	userPassword  = "bench-password-2026"

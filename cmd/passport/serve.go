@@ -80,14 +80,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 		go servePprof(ctx, cfg.Dev.PprofListen, log)
 	}
 	go jobs.PurgeLoop(ctx, db, log, cfg.Account.PurgeInterval.Duration, cfg.Events.Retention.Duration)
-	if ws, ok := handler.(*web.Server); ok {
-		// CSV imports of members, run on every replica (each import claimed by one).
-		importer := &jobs.Importer{DB: db, Run: ws.RunImport, Log: log}
-		importsDone := make(chan struct{})
-		ictx, stopImports := context.WithCancel(ctx)
-		go func() { importer.Loop(ictx); close(importsDone) }()
-		defer func() { stopImports(); <-importsDone }()
-	}
+	// CSV imports of members, run on every replica (each import claimed by one).
+	importer := &jobs.Importer{DB: db, Run: handler.RunImport, Log: log}
+	importsDone := make(chan struct{})
+	ictx, stopImports := context.WithCancel(ctx)
+	go func() { importer.Loop(ictx); close(importsDone) }()
+	defer func() { stopImports(); <-importsDone }()
 	worker, err := newWorker(cfg, db, log)
 	if err != nil {
 		return err
@@ -130,7 +128,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 }
 
 // newHandler wires the OpenID Provider and the web layer over one database.
-func newHandler(ctx context.Context, cfg config.Config, db *postgres.DB, log *slog.Logger) (http.Handler, error) {
+func newHandler(ctx context.Context, cfg config.Config, db *postgres.DB, log *slog.Logger) (*web.Server, error) {
 	webKey := cfg.Key("web")
 	rules := profileRules(cfg)
 	policy, err := policyDocuments(cfg)

@@ -49,15 +49,6 @@ func (s *Service) SetOrgTwoFactor(ctx context.Context, actor passport.Actor, org
 	return s.DB.SetOrgRequireTwoFactor(in(ctx, actor, o.ID), o.ID, on)
 }
 
-// OrgTwoFactor reports whether an organisation in the actor's scope requires two factors.
-func (s *Service) OrgTwoFactor(ctx context.Context, actor passport.Actor, orgID string) (bool, error) {
-	o, err := s.Org(ctx, actor, orgID)
-	if err != nil {
-		return false, err
-	}
-	return s.DB.OrgRequiresTwoFactor(ctx, o.ID)
-}
-
 // ChangeTemporaryPassword is the change_password step after sign-in: the person, who has
 // just signed in with the issued password, chooses their own. The current password is not
 // asked again (the caller asks it when the sign-in is not fresh). The new one is typed twice,

@@ -106,15 +106,15 @@ func TestOrgTwoFactorPolicy(t *testing.T) {
 			t.Errorf("%s: %v", actor.AccountID, err)
 		}
 	}
-	if on, _ := w.db.OrgRequiresTwoFactor(ctx, w.orgA); on {
+	if o, _ := w.db.Org(ctx, w.orgA); o == nil || o.RequireTwoFactor {
 		t.Fatal("turned on by a stranger")
 	}
 	before := maxEvent(t, w.db)
 	if err := w.svc.SetOrgTwoFactor(ctx, w.adminA, w.orgA, true); err != nil {
 		t.Fatal(err)
 	}
-	if on, err := w.svc.OrgTwoFactor(ctx, w.adminA, w.orgA); err != nil || !on {
-		t.Errorf("policy: %v %v", on, err)
+	if o, err := w.svc.Org(ctx, w.adminA, w.orgA); err != nil || !o.RequireTwoFactor {
+		t.Errorf("policy: %v %v", o, err)
 	}
 	if err := w.svc.SetOrgTwoFactor(ctx, w.adminA, w.orgA, true); err != nil {
 		t.Fatal(err)

@@ -126,10 +126,10 @@ func (s *Service) checkMember(ctx context.Context, o *passport.Organisation, in 
 		if err := passport.ValidateLogin(a.Login); err != nil {
 			put("login", err)
 		} else if lk == nil || !lk.loginsKnown {
-			if _, err := s.DB.AccountByLogin(ctx, a.Login); err == nil {
-				put("login", passport.FieldError("login", "This login is already taken."))
-			} else if passport.ErrorCode(err) != passport.ENOTFOUND {
+			if h, err := s.DB.LoginHolder(ctx, "", a.Login); err != nil {
 				return nil, nil, nil, err
+			} else if h.AccountID != "" {
+				put("login", passport.FieldError("login", "This login is already taken."))
 			}
 		}
 	}
@@ -374,15 +374,26 @@ func (s *Service) CredentialIssues(ctx context.Context, actor passport.Actor, or
 		if err != nil {
 			return nil, err
 		}
-		accID = m.Account.ID
-		if !actor.Authority.Service() {
-			scope = m.Membership.OrgID
-		}
+		return s.MemberCredentialIssues(ctx, actor, m, limit)
 	}
+	return s.DB.CredentialIssues(ctx, accID, scope, issueLimit(limit))
+}
+
+// MemberCredentialIssues is CredentialIssues for a member the actor has loaded already
+// (with Member): the member page does not load them again.
+func (s *Service) MemberCredentialIssues(ctx context.Context, actor passport.Actor, m *Member, limit int) ([]postgres.CredentialIssue, error) {
+	scope := ""
+	if !actor.Authority.Service() {
+		scope = m.Membership.OrgID
+	}
+	return s.DB.CredentialIssues(ctx, m.Account.ID, scope, issueLimit(limit))
+}
+
+func issueLimit(limit int) int {
 	if limit <= 0 || limit > 100 {
-		limit = 10
+		return 10
 	}
-	return s.DB.CredentialIssues(ctx, accID, scope, limit)
+	return limit
 }
 
 // ResetTwoFactor removes a member's second factor (TOTP and recovery codes): the person

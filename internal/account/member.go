@@ -52,8 +52,9 @@ func (s *Service) Members(ctx context.Context, actor passport.Actor, f MemberFil
 // actor's scope, and the membership asked about.
 type Member struct {
 	Account     *passport.Account
-	Membership  passport.Membership   // in the organisation asked about
-	Memberships []passport.Membership // every one the actor may see
+	Org         *passport.Organisation // the organisation asked about
+	Membership  passport.Membership    // in that organisation
+	Memberships []passport.Membership  // every one the actor may see
 	Sessions    []postgres.SessionInfo
 }
 
@@ -68,7 +69,7 @@ func (s *Service) Member(ctx context.Context, actor passport.Actor, orgID, accou
 	if err != nil {
 		return nil, memberNotFound()
 	}
-	m := &Member{Account: a}
+	m := &Member{Account: a, Org: o}
 	found := false
 	for _, ms := range a.Memberships {
 		if ms.OrgID == o.ID {

@@ -17,12 +17,14 @@ const (
 // Organisation issues, verifies and looks after accounts (SPEC §6). Its alias names it in
 // claims and never changes.
 type Organisation struct {
-	ID        string
-	Alias     string
-	Name      string
-	Status    string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID     string
+	Alias  string
+	Name   string
+	Status string
+	// RequireTwoFactor: every member the organisation manages must have two factors.
+	RequireTwoFactor bool
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 // Role is one entry of an organisation's role catalogue: a key used in claims ("driver") and

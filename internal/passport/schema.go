@@ -18,12 +18,9 @@ const (
 	AccessRequired Access = "required" // the person may edit it and must fill it in
 )
 
-// PolicyMethods are the registration methods the policy names; "external:<provider>"
+// policyMethod is the policy's name for a registration method: "external:<provider>"
 // accounts follow "external".
-var PolicyMethods = []string{RegisteredSelf, RegisteredAdmin, RegisteredInvite, "external", RegisteredCertificate}
-
-// PolicyMethod is the policy's name for a registration method.
-func PolicyMethod(method string) string {
+func policyMethod(method string) string {
 	if strings.HasPrefix(method, "external:") {
 		return "external"
 	}
@@ -35,13 +32,6 @@ func PolicyMethod(method string) string {
 // (linked by signing in with them).
 var NeverEditable = []Field{FieldLogin, FieldOrganization, FieldIdentifiers}
 
-// Lockable are the fields the policy may give to the administrator.
-var Lockable = []Field{FieldNickname, FieldPicture, FieldGivenName, FieldFamilyName, FieldBirthdate, FieldLocale,
-	FieldEmail, FieldPhone}
-
-// Requirable are the fields the sign-in can ask for, so the only ones that may be required.
-var Requirable = []Field{FieldNickname, FieldGivenName, FieldFamilyName, FieldBirthdate, FieldEmail}
-
 // Access is who may edit f for accounts registered by method: the policy's entry, else
 // admin when Locked names it, else required when Required does, else editable. Fields in
 // NeverEditable answer "" (nobody edits them).
@@ -49,7 +39,7 @@ func (r Rules) Access(method string, f Field) Access {
 	if slices.Contains(NeverEditable, f) {
 		return ""
 	}
-	method = PolicyMethod(method)
+	method = policyMethod(method)
 	if a, ok := r.Policy[method][f]; ok {
 		return a
 	}

@@ -134,16 +134,6 @@ func voidIssued(ctx context.Context, tx pgx.Tx, accountID string, now time.Time)
 	return err
 }
 
-// OrgRequiresTwoFactor reports whether the organisation requires two factors of every member.
-func (db *DB) OrgRequiresTwoFactor(ctx context.Context, orgID string) (bool, error) {
-	if !isUUID(orgID) {
-		return false, passport.Errorf(passport.ENOTFOUND, "No such organisation.")
-	}
-	var on bool
-	err := db.pool.QueryRow(ctx, `SELECT require_two_factor FROM organisations WHERE id = $1`, orgID).Scan(&on)
-	return on, mapErr(err, passport.Errorf(passport.ENOTFOUND, "No such organisation."))
-}
-
 // SetOrgRequireTwoFactor turns the organisation's "two factors for every member" on or off,
 // recording org.two_factor_policy when it changes.
 func (db *DB) SetOrgRequireTwoFactor(ctx context.Context, orgID string, on bool) error {

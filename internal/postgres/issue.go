@@ -139,17 +139,14 @@ func issueCredentials(ctx context.Context, tx pgx.Tx, now time.Time, in NewIssue
 		return "", err
 	}
 	var messageID *string
-	if m := in.Message; m != nil {
-		var id string
-		if err := tx.QueryRow(ctx, `INSERT INTO messages (channel, recipient, kind, locale, account_id, payload, created_at, run_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`,
-			m.Channel, m.To, m.Kind, m.Locale, in.AccountID, m.Payload, now).Scan(&id); err != nil {
+	if in.Message != nil {
+		m := *in.Message
+		m.AccountID = in.AccountID
+		ids, err := enqueueIDs(ctx, tx, now, m)
+		if err != nil {
 			return "", err
 		}
-		messageID = &id
-		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, notifyChannel); err != nil {
-			return "", err
-		}
+		messageID = &ids[0]
 	}
 	var id string
 	if err := tx.QueryRow(ctx, `

@@ -14,6 +14,13 @@ const notifyChannel = "passport_messages"
 
 // enqueue inserts messages in the caller's transaction and wakes the workers when it commits.
 func enqueue(ctx context.Context, tx pgx.Tx, now time.Time, msgs ...passport.Outgoing) error {
+	_, err := enqueueIDs(ctx, tx, now, msgs...)
+	return err
+}
+
+// enqueueIDs is enqueue that returns the messages' ids, in order.
+func enqueueIDs(ctx context.Context, tx pgx.Tx, now time.Time, msgs ...passport.Outgoing) ([]string, error) {
+	ids := make([]string, 0, len(msgs))
 	for _, m := range msgs {
 		var account *string
 		if m.AccountID != "" {
@@ -23,16 +30,20 @@ func enqueue(ctx context.Context, tx pgx.Tx, now time.Time, msgs ...passport.Out
 		if m.Hold {
 			runAt = "infinity"
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO messages (channel, recipient, kind, locale, account_id, payload, created_at, run_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz)`, m.Channel, m.To, m.Kind, m.Locale, account, m.Payload, now, runAt); err != nil {
-			return err
+		var id string
+		if err := tx.QueryRow(ctx, `INSERT INTO messages (channel, recipient, kind, locale, account_id, payload, created_at, run_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz) RETURNING id`, m.Channel, m.To, m.Kind, m.Locale, account, m.Payload, now,
+			runAt).Scan(&id); err != nil {
+			return nil, err
 		}
+		ids = append(ids, id)
 	}
 	if len(msgs) > 0 {
-		_, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, notifyChannel)
-		return err
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, notifyChannel); err != nil {
+			return nil, err
+		}
 	}
-	return nil
+	return ids, nil
 }
 
 // ofDeletedAccount is true for a message row of a purged account: once such a message (the

@@ -17,7 +17,7 @@ import (
 // passport.Authority; these methods take the organisations in scope as arguments where a
 // list could cross them.
 
-const orgColumns = `id, alias, name, status, created_at, updated_at`
+const orgColumns = `id, alias, name, status, require_two_factor, created_at, updated_at`
 
 func orgNotFound() *passport.Error {
 	return passport.Errorf(passport.ENOTFOUND, "No such organisation.")

@@ -40,11 +40,9 @@ func (s *Server) setPublicity(ctx context.Context, accountID string, in Publicit
 	return s.acct.SetPublicity(ctx, self(ctx, accountID), accountID, in)
 }
 
-// uploadPhoto checks, re-encodes and stores a photo.
+// uploadPhoto checks, re-encodes and stores a photo. The doors refuse a locked photo
+// before they read the upload.
 func (s *Server) uploadPhoto(ctx context.Context, a *passport.Account, data []byte) error {
-	if err := s.checkEditable(a, passport.FieldPicture); err != nil {
-		return err
-	}
 	if n, _, err := s.db.Hit(ctx, "photo:"+a.ID, s.cfg.RateWindow); err != nil {
 		return err
 	} else if n > 20 {
@@ -58,9 +56,6 @@ func (s *Server) uploadPhoto(ctx context.Context, a *passport.Account, data []by
 }
 
 func (s *Server) deletePhoto(ctx context.Context, a *passport.Account) error {
-	if err := s.checkEditable(a, passport.FieldPicture); err != nil {
-		return err
-	}
 	return s.db.DeletePhoto(ctx, a.ID)
 }
 

@@ -199,18 +199,13 @@ func (s *Server) runStep(c echo.Context, st *actionStep, action string, h func(e
 type actionPasswordPage struct {
 	Base
 	AuthRequestID string
-	ClientName    string
 	NeedPassword  bool // the sign-in is not fresh: the current password is asked
 	Errors        map[string]string
 }
 
 func (s *Server) renderActionPassword(c echo.Context, status int, st *actionStep, errs map[string]string) error {
-	p := actionPasswordPage{Base: s.base(c, "Choose your password"), AuthRequestID: st.reqID(), NeedPassword: !s.fresh(st),
-		Errors: errs}
-	if st.client != nil {
-		p.ClientName = st.client.DisplayName()
-	}
-	return s.page(c, status, "actions_password", p)
+	return s.page(c, status, "actions_password", actionPasswordPage{Base: s.base(c, "Choose your password"), AuthRequestID: st.reqID(),
+		NeedPassword: !s.fresh(st), Errors: errs})
 }
 
 func (s *Server) handleActionPasswordForm(c echo.Context, st *actionStep) error {
@@ -449,8 +444,6 @@ func (s *Server) handleActionTwoFactorSubmit(c echo.Context, st *actionStep) err
 	return s.showRecoveryCodes(c, st.a, codes, st.reqID(), false)
 }
 
-// ---- Routes ----
-
 // ---- The administrator's side ----
 
 // memberActionsView is this part's section of the admin member page.
@@ -474,11 +467,8 @@ func (s *Server) memberActions(c echo.Context, m *account.Member) (memberActions
 	if err != nil {
 		return memberActionsView{}, err
 	}
-	orgRequires, err := s.db.OrgRequiresTwoFactor(c.Request().Context(), m.Membership.OrgID)
-	if err != nil {
-		return memberActionsView{}, err
-	}
-	v := memberActionsView{Href: memberURL(m.Membership.OrgAlias, m.Account.ID) + "/actions", OrgRequires: orgRequires, HasTOTP: hasTOTP}
+	v := memberActionsView{Href: memberURL(m.Membership.OrgAlias, m.Account.ID) + "/actions", OrgRequires: m.Org.RequireTwoFactor,
+		HasTOTP: hasTOTP}
 	for _, x := range passport.Actions {
 		v.Items = append(v.Items, actionItem{Name: x, Label: actionLabels[x], Set: slices.Contains(m.Account.RequiredActions, x)})
 	}
@@ -534,13 +524,8 @@ func (s *Server) apiAdminTwoFactorPolicy(c echo.Context) error {
 	if in.RequireTwoFactor == nil {
 		return passport.FieldError("require_two_factor", "Say whether two factors are required: true or false.")
 	}
-	ctx, actor := c.Request().Context(), actorOf(c)
-	if err := s.acct.SetOrgTwoFactor(ctx, actor, c.Param("org"), *in.RequireTwoFactor); err != nil {
+	if err := s.acct.SetOrgTwoFactor(c.Request().Context(), actorOf(c), c.Param("org"), *in.RequireTwoFactor); err != nil {
 		return err
 	}
-	on, err := s.acct.OrgTwoFactor(ctx, actor, c.Param("org"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"require_two_factor": on})
+	return c.JSON(http.StatusOK, map[string]any{"require_two_factor": *in.RequireTwoFactor})
 }

@@ -67,11 +67,6 @@ func (s *Server) console(h func(echo.Context, *passport.Account) error) echo.Han
 		if a.Status != passport.StatusActive {
 			return adminNotFound()
 		}
-		if to, err := s.actionGate(c.Request().Context(), a); err != nil {
-			return err
-		} else if to != "" {
-			return c.Redirect(http.StatusSeeOther, to)
-		}
 		sess := browserOf(c).Session
 		actor, err := s.acct.Admin(c.Request().Context(), a.ID, c.RealIP(), c.Request().UserAgent(), "")
 		if err != nil {
@@ -79,6 +74,12 @@ func (s *Server) console(h func(echo.Context, *passport.Account) error) echo.Han
 		}
 		if !actor.Authority.Admin() {
 			return adminNotFound()
+		}
+		// An administrator's own required actions come first (actions.go).
+		if to, err := s.actionGate(c.Request().Context(), a); err != nil {
+			return err
+		} else if to != "" {
+			return c.Redirect(http.StatusSeeOther, to)
 		}
 		withAccount(c, a)
 		s.setActor(c, actor)

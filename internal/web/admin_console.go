@@ -280,9 +280,7 @@ func (s *Server) renderOrg(c echo.Context, status int, o *passport.Organisation,
 	if p.Name == "" {
 		p.Name = o.Name
 	}
-	if p.RequireTwoFactor, err = s.acct.OrgTwoFactor(c.Request().Context(), actor, o.ID); err != nil {
-		return err
-	}
+	p.RequireTwoFactor = o.RequireTwoFactor
 	if p.RoleNames == nil {
 		p.RoleNames = map[string]string{}
 	}

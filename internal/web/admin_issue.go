@@ -102,7 +102,6 @@ type memberCredentialsView struct {
 	Notice   string // a sentence of the catalogue, after an action of this section
 	CanEmail bool   // the email is there and not confirmed: a confirmation can be asked
 	CanPhone bool
-	Errors   map[string]string
 }
 
 var issueNotices = map[string]string{
@@ -115,9 +114,9 @@ var channelNames = map[string]string{passport.ChannelEmail: "Email", passport.Ch
 // memberCredentials loads this part's section of the admin member page.
 func (s *Server) memberCredentials(c echo.Context, m *account.Member) (memberCredentialsView, error) {
 	v := memberCredentialsView{Href: memberURL(m.Membership.OrgAlias, m.Account.ID) + "/credentials",
-		Notice: issueNotices[c.QueryParam("saved")], Errors: map[string]string{},
+		Notice:   issueNotices[c.QueryParam("saved")],
 		CanEmail: m.Account.Email != "" && !m.Account.EmailVerified, CanPhone: m.Account.Phone != "" && !m.Account.PhoneVerified}
-	list, err := s.acct.CredentialIssues(c.Request().Context(), actorOf(c), m.Membership.OrgID, m.Account.ID, 10)
+	list, err := s.acct.MemberCredentialIssues(c.Request().Context(), actorOf(c), m, 10)
 	if err != nil {
 		return v, err
 	}
@@ -303,14 +302,9 @@ func (s *Server) handleAdminMemberCreate(c echo.Context, a *passport.Account) er
 		FamilyName: form.Get("family_name"), Birthdate: form.Get("birthdate"), Locale: form.Get("locale"), Position: form.Get("position"),
 		Roles: passport.NonNil(form["roles"]), Issue: form.Get("issue") == "yes"}
 	var cred *account.Credentials
-	var cf credentialForm
+	cf, cr := readCredentialForm(form)
 	if f.Issue {
-		var cr account.Credentials
-		cf, cr = readCredentialForm(form)
 		cred = &cr
-	} else {
-		cf = credentialForm{Generate: form.Get("mode") != "typed", Template: form.Get("template"), Channel: form.Get("channel"),
-			MessageLocale: form.Get("message_locale")}
 	}
 	f.credentialForm = cf
 	created, issued, errs, err := s.acct.CreateMember(ctx, actor, o.ID, account.NewMember{Login: f.Login, Email: f.Email, Phone: f.Phone,

@@ -328,7 +328,7 @@ func (s *Server) apiPatchPublicity(c echo.Context) error {
 
 func (s *Server) apiPutPhoto(c echo.Context) error {
 	a := apiAccount(c)
-	if err := s.checkEditable(a, passport.FieldPicture); err != nil {
+	if err := s.acct.CheckEditable(a, passport.FieldPicture); err != nil {
 		return err
 	}
 	data, err := readUpload(c, s.cfg.Photo.MaxBytes)
@@ -346,7 +346,7 @@ func (s *Server) apiPutPhoto(c echo.Context) error {
 }
 
 func (s *Server) apiDeletePhoto(c echo.Context) error {
-	if err := s.checkEditable(apiAccount(c), passport.FieldPicture); err != nil {
+	if err := s.acct.CheckEditable(apiAccount(c), passport.FieldPicture); err != nil {
 		return err
 	}
 	if err := s.deletePhoto(c.Request().Context(), apiAccount(c)); err != nil {
@@ -496,7 +496,7 @@ func (s *Server) apiCancelContact(c echo.Context) error {
 
 func (s *Server) apiRemoveContact(c echo.Context) error {
 	kind := s.contactKind(c)
-	if err := s.checkEditable(apiAccount(c), passport.Field(kind)); err != nil {
+	if err := s.acct.CheckEditable(apiAccount(c), passport.Field(kind)); err != nil {
 		return err
 	}
 	if err := s.db.RemoveContact(c.Request().Context(), apiAccount(c).ID, kind); err != nil {

@@ -245,11 +245,10 @@ func (s *Server) editFields(c echo.Context, a *passport.Account, values map[stri
 }
 
 func (s *Server) renderEdit(c echo.Context, status int, a *passport.Account, values map[string]string, errs FieldErrors, photoErr string) error {
-	p := editPage{Base: s.base(c, "Edit your profile"), PhotoError: photoErr,
-		PhotoLock: s.cfg.Rules.IsLocked(a, passport.FieldPicture), MaxPhoto: s.size(c, passport.Bytes(s.cfg.Photo.MaxBytes))}
+	p := editPage{Base: s.base(c, "Edit your profile"), PhotoError: photoErr, MaxPhoto: s.size(c, passport.Bytes(s.cfg.Photo.MaxBytes))}
 	p.Fields, p.Reasons = s.editFields(c, a, values, s.texts(c, errs))
-	if p.PhotoLock {
-		p.PhotoWhy = s.errText(c, s.acct.CheckEditable(a, passport.FieldPicture))
+	if err := s.acct.CheckEditable(a, passport.FieldPicture); err != nil {
+		p.PhotoLock, p.PhotoWhy = true, s.errText(c, err)
 	}
 	p.Account = a
 	if a.PhotoID != "" {

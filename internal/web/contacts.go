@@ -65,7 +65,7 @@ func (s *Server) sendAllowed(ctx context.Context, a *passport.Account) error {
 func (s *Server) startEmailChange(ctx context.Context, a *passport.Account, raw string) error {
 	// A locked address is still the person's to confirm: only another one is a change.
 	email, err := passport.NormalizeEmail(raw)
-	if locked := s.checkEditable(a, passport.FieldEmail); locked != nil && (err != nil || !strings.EqualFold(email, a.Email)) {
+	if locked := s.acct.CheckEditable(a, passport.FieldEmail); locked != nil && (err != nil || !strings.EqualFold(email, a.Email)) {
 		return locked
 	}
 	if err != nil {
@@ -117,7 +117,7 @@ func (s *Server) phoneHint(c echo.Context) string {
 func (s *Server) startPhoneChange(ctx context.Context, a *passport.Account, raw, method, region string) error {
 	// A locked number is still the person's to confirm: only another one is a change.
 	phone, err := passport.NormalizePhone(raw, region)
-	if locked := s.checkEditable(a, passport.FieldPhone); locked != nil && (err != nil || phone != a.Phone) {
+	if locked := s.acct.CheckEditable(a, passport.FieldPhone); locked != nil && (err != nil || phone != a.Phone) {
 		return locked
 	}
 	if err != nil {
@@ -171,7 +171,7 @@ func (s *Server) changeNotices(before *passport.Account, c *passport.ContactChan
 	if c.Kind == "email" {
 		same = strings.EqualFold(c.Value, before.Email)
 	}
-	if err := s.checkEditable(before, passport.Field(c.Kind)); err != nil && !same {
+	if err := s.acct.CheckEditable(before, passport.Field(c.Kind)); err != nil && !same {
 		return nil, err
 	}
 	if before.Email == "" || same { // confirming the address or number the account has

@@ -16,13 +16,6 @@ import (
 // cabinet's edit page draws from the same account.FieldSchemas), the member page's section
 // with the administrator's edit, unlock and re-lock, and their admin API.
 
-// checkEditable refuses the person's change of f when it is locked for them, naming the
-// organisation to ask: for the doors that change a field outside account.UpdateProfile
-// (photo, and the email and phone changes in contacts.go).
-func (s *Server) checkEditable(a *passport.Account, f passport.Field) error {
-	return s.acct.CheckEditable(a, f)
-}
-
 // ---- The account API ----
 
 // FieldSchemaJSON is one field of GET /api/v1/me/profile/schema.
@@ -90,13 +83,12 @@ func (s *Server) apiProfileSchema(c echo.Context) error {
 // could edit with its state, unlock and re-lock forms for the locked ones, and the
 // administrator's edit of the profile.
 type memberLocksView struct {
-	Rows    []lockRow
-	Flash   string // a sentence of the catalogue
-	Problem string // translated
-	Edit    []formField
-	Errors  map[string]string // translated, by input name (edit, unlock and re-lock forms)
-	Field   string            // the field of a refused unlock or re-lock
-	Until   string
+	Rows   []lockRow
+	Flash  string // a sentence of the catalogue
+	Edit   []formField
+	Errors map[string]string // translated, by input name (edit, unlock and re-lock forms)
+	Field  string            // the field of a refused unlock or re-lock
+	Until  string
 }
 
 // lockRow is one field on the member page: State is locked, unlocked or editable.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"log/slog"
@@ -26,13 +27,14 @@ type signinPage struct {
 	Return        string // a console page to go back to after signing in (safeAdminPath)
 }
 
-// signinReturn is where a sign-in without an application goes: the console page that sent
-// the browser here (only /admin paths, never another site), else the cabinet.
+// signinReturn is the console page that sent the browser to sign in (only /admin paths,
+// never another site), or "": a sign-in without an application goes there, else to the
+// cabinet.
 func signinReturn(c echo.Context) string {
 	if r := c.FormValue("return"); safeAdminPath(r) {
 		return r
 	}
-	return "/"
+	return ""
 }
 
 // signinNotices are what the sign-in page says after the cabinet sent the person there.
@@ -71,13 +73,10 @@ func (s *Server) handleSigninForm(c echo.Context) error {
 	id := c.QueryParam("authRequestID")
 	if id == "" {
 		if b.Session != nil {
-			return c.Redirect(http.StatusFound, signinReturn(c))
+			return c.Redirect(http.StatusFound, cmp.Or(signinReturn(c), "/"))
 		}
-		p := signinPage{Base: s.base(c, "Sign in"), Notice: signinNotices[c.QueryParam("notice")], Signup: s.cfg.Signup.Enabled}
-		if r := signinReturn(c); r != "/" {
-			p.Return = r
-		}
-		return s.page(c, http.StatusOK, "signin", p)
+		return s.page(c, http.StatusOK, "signin", signinPage{Base: s.base(c, "Sign in"), Notice: signinNotices[c.QueryParam("notice")],
+			Signup: s.cfg.Signup.Enabled, Return: signinReturn(c)})
 	}
 	req, client, err := s.authRequest(c, id)
 	if err != nil {
@@ -120,8 +119,8 @@ func (s *Server) handleSigninSubmit(c echo.Context) error {
 	}
 	login, password := strings.TrimSpace(c.FormValue("login")), c.FormValue("password")
 	form := signinPage{Base: s.base(c, "Sign in"), AuthRequestID: id, Login: login, Signup: s.cfg.Signup.Enabled}
-	if r := signinReturn(c); id == "" && r != "/" {
-		form.Return = r
+	if id == "" {
+		form.Return = signinReturn(c)
 	}
 	if client != nil {
 		form.ClientName = client.DisplayName()
@@ -282,7 +281,7 @@ func (s *Server) authenticated(c echo.Context, req *passport.AuthRequest, client
 		return err
 	}
 	if req == nil {
-		return c.Redirect(http.StatusSeeOther, signinReturn(c))
+		return c.Redirect(http.StatusSeeOther, cmp.Or(signinReturn(c), "/"))
 	}
 	if err := s.db.MarkLogin(c.Request().Context(), req.ID, sess.ID); err != nil {
 		return err

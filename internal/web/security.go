@@ -133,7 +133,7 @@ func (s *Server) handleContactRemoveForm(c echo.Context, a *passport.Account) er
 
 func (s *Server) handleContactRemove(c echo.Context, a *passport.Account) error {
 	kind := s.contactKind(c)
-	if err := s.checkEditable(a, passport.Field(kind)); err != nil {
+	if err := s.acct.CheckEditable(a, passport.Field(kind)); err != nil {
 		return s.contactResult(c, a, kind, "", "", "", err)
 	}
 	return s.contactResult(c, a, kind, "", "", kind+"-deleted", s.db.RemoveContact(c.Request().Context(), a.ID, kind))

@@ -112,8 +112,8 @@ func (s *Server) askSecondFactor(c echo.Context, status int, a *passport.Account
 		token = s.signedToken(c, "second-factor", secondFactorTime, a.ID, reqID, strconv.Itoa(a.AuthEpoch))
 	}
 	p := secondFactorPage{Base: s.base(c, "Two-factor authentication"), AuthRequestID: reqID, Error: msg, Token: token}
-	if r := signinReturn(c); req == nil && r != "/" {
-		p.Return = r
+	if req == nil {
+		p.Return = signinReturn(c)
 	}
 	if client != nil {
 		p.ClientName = client.DisplayName()

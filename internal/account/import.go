@@ -316,6 +316,17 @@ func (s *Service) importBatch(ctx context.Context, actor passport.Actor, orgID s
 	if err != nil {
 		return nil, err
 	}
+	// The organisation and its role catalogue, once for the batch, not once per row; the
+	// logins were looked up above (a login taken since is caught by the unique index).
+	o, err := s.Org(ctx, actor, orgID)
+	if err != nil {
+		return nil, err
+	}
+	catalogue, err := s.DB.Roles(ctx, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	lk := &memberLookups{catalogue: catalogue, loaded: true, loginsKnown: true}
 	sem := make(chan struct{}, importParallel)
 	var wg sync.WaitGroup
 	for i := range batch {
@@ -323,8 +334,8 @@ func (s *Service) importBatch(ctx context.Context, actor passport.Actor, orgID s
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			o := &outs[i]
-			o.outcome, o.problems, o.err = s.importRow(ctx, actor, orgID, &batch[i], holders[batch[i].key])
+			out := &outs[i]
+			out.outcome, out.problems, out.err = s.importRow(ctx, actor, o, lk, &batch[i], holders[batch[i].key])
 		}()
 	}
 	wg.Wait()
@@ -335,12 +346,13 @@ func (s *Service) importBatch(ctx context.Context, actor passport.Actor, orgID s
 // error when another account holds it or the row has problems, else the member is created
 // (and credentials issued) in one transaction. An error is returned only when the run
 // must stop (the database failing), never for a row's own problems.
-func (s *Service) importRow(ctx context.Context, actor passport.Actor, orgID string, r *importRow, known postgres.LoginHolder) (string, []ImportProblem, error) {
+func (s *Service) importRow(ctx context.Context, actor passport.Actor, o *passport.Organisation, lk *memberLookups, r *importRow,
+	known postgres.LoginHolder) (string, []ImportProblem, error) {
 	if len(r.problems) > 0 {
 		return passport.ImportError, r.sorted(), nil
 	}
 	holder := func() (string, []ImportProblem, error) {
-		h, err := s.DB.LoginHolder(ctx, orgID, r.key)
+		h, err := s.DB.LoginHolder(ctx, o.ID, r.key)
 		switch {
 		case err != nil:
 			return "", nil, err
@@ -362,7 +374,7 @@ func (s *Service) importRow(ctx context.Context, actor passport.Actor, orgID str
 		r.problem(r.loginColumn(), passport.FieldError("login", "This login is already taken."))
 		return passport.ImportError, r.problems, nil
 	}
-	_, _, fe, err := s.CreateMember(ctx, actor, orgID, r.member, r.cred)
+	_, _, fe, err := s.createMember(ctx, actor, o, r.member, r.cred, lk)
 	if err != nil {
 		var pe *passport.Error
 		if !errors.As(err, &pe) {

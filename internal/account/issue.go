@@ -205,7 +205,15 @@ func (s *Service) CreateMember(ctx context.Context, actor passport.Actor, orgID 
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	a, roles, errs, err := s.checkMember(ctx, o, nm, nil)
+	return s.createMember(ctx, actor, o, nm, cred, nil)
+}
+
+// createMember is CreateMember in o, which the actor administers (checked by the caller);
+// lk, when given, holds what the caller looked up for many members at once (an import's
+// batch): read only here, so rows may run in parallel.
+func (s *Service) createMember(ctx context.Context, actor passport.Actor, o *passport.Organisation, nm NewMember, cred *Credentials,
+	lk *memberLookups) (*passport.Account, *Issued, FieldErrors, error) {
+	a, roles, errs, err := s.checkMember(ctx, o, nm, lk)
 	if err != nil {
 		return nil, nil, nil, err
 	}
